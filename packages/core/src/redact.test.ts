@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { createRedactor, REDACTED, stripUrlCredentials } from './redact';
+
+describe('createRedactor', () => {
+  const redact = createRedactor(['s3cr3t-token', 'hunter22', undefined, 'ab']);
+
+  it('replaces every known secret wherever it appears', () => {
+    expect(redact('token=s3cr3t-token and again s3cr3t-token')).toBe(
+      `token=${REDACTED} and again ${REDACTED}`,
+    );
+  });
+
+  it('replaces the base64 and URL-encoded forms of a secret', () => {
+    const b64 = Buffer.from('hunter22').toString('base64');
+    expect(redact(`auth: ${b64}`)).not.toContain(b64);
+    const r = createRedactor(['p@ss word!']);
+    expect(r(`x=${encodeURIComponent('p@ss word!')}`)).toBe(`x=${REDACTED}`);
+  });
+
+  it('masks credentials inside URLs even when the secret is unknown', () => {
+    expect(redact('cloning https://bob:other-token@git.local/repo.git failed')).toBe(
+      `cloning https://bob:${REDACTED}@git.local/repo.git failed`,
+    );
+  });
+
+  it('masks authorization headers', () => {
+    expect(redact('Authorization: Basic Ym9iOnB3')).toBe(`Authorization: Basic ${REDACTED}`);
+  });
+
+  it('leaves very short values alone so ordinary text survives', () => {
+    expect(redact('ab cd')).toBe('ab cd');
+  });
+});
+
+describe('stripUrlCredentials', () => {
+  it('removes user and password from a URL', () => {
+    expect(stripUrlCredentials('https://u:p@host/x.git')).toBe('https://host/x.git');
+  });
+});

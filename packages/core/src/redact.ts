@@ -1,0 +1,51 @@
+export const REDACTED = '***';
+
+/** Minimum length of a secret worth redacting: shorter values would shred ordinary text. */
+const MIN_SECRET_LENGTH = 4;
+
+// user:password@ in any URL, e.g. https://user:token@git.example/repo.git
+const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)([^/\s:@]+):([^/\s@]+)@/gi;
+// Authorization headers and basic-auth blobs that end up in tool output.
+const AUTH_HEADER = /(authorization:\s*(?:basic|bearer|token)\s+)[^\s'"]+/gi;
+
+export type Redact = (text: string) => string;
+
+/**
+ * The one redaction path for everything that leaves the process: log lines, deploy
+ * output, error messages. Known secrets are replaced wherever they appear, also in
+ * their base64 and URL-encoded forms, and credentials inside URLs are masked.
+ */
+export function createRedactor(secrets: Iterable<string | null | undefined>): Redact {
+  const needles = new Set<string>();
+  for (const s of secrets) {
+    if (!s || s.length < MIN_SECRET_LENGTH) continue;
+    needles.add(s);
+    needles.add(encodeURIComponent(s));
+    needles.add(Buffer.from(s).toString('base64'));
+  }
+  // Longest first so a secret containing another is replaced whole.
+  const ordered = [...needles].sort((a, b) => b.length - a.length);
+  return (text: string) => {
+    let out = text;
+    for (const n of ordered) if (out.includes(n)) out = out.split(n).join(REDACTED);
+    return out.replace(URL_CREDENTIALS, `$1$2:${REDACTED}@`).replace(AUTH_HEADER, `$1${REDACTED}`);
+  };
+}
+
+/** Combines redactors: the global one (API key) and a stack's own secrets. */
+export const composeRedactors =
+  (...rs: Redact[]): Redact =>
+  (text) =>
+    rs.reduce((t, r) => r(t), text);
+
+/** Removes credentials from a URL for messages, e.g. "authentication failed for <url>". */
+export function stripUrlCredentials(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return url.replace(URL_CREDENTIALS, '$1');
+  }
+}

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { createTestDb } from './client';
+import { insertDeployment, listDeployments, stackStats } from './repos/deployments';
+import { findStack, insertStack } from './repos/stacks';
+import { recordDelivery } from './repos/webhook-deliveries';
+
+const now = '2026-01-01T00:00:00.000Z';
+
+describe('db', () => {
+  it('migrates a fresh database with foreign keys on', () => {
+    const { sqlite } = createTestDb();
+    expect(sqlite.pragma('foreign_keys', { simple: true })).toBe(1);
+  });
+
+  it('finds a stack by id or by name', () => {
+    const { db } = createTestDb();
+    insertStack(db, { id: 'st_1', name: 'web', compose: 'x', createdAt: now, updatedAt: now });
+    expect(findStack(db, 'st_1')?.name).toBe('web');
+    expect(findStack(db, 'web')?.id).toBe('st_1');
+    expect(findStack(db, 'nope')).toBeUndefined();
+  });
+
+  it('lists deployments newest first and counts stats', () => {
+    const { db } = createTestDb();
+    insertStack(db, { id: 's', name: 's', createdAt: now, updatedAt: now });
+    insertDeployment(db, {
+      id: 'd1',
+      stackId: 's',
+      status: 'succeeded',
+      trigger: 'manual',
+      queuedAt: '2026-01-01T00:00:01Z',
+      durationMs: 100,
+    });
+    insertDeployment(db, {
+      id: 'd2',
+      stackId: 's',
+      status: 'failed',
+      trigger: 'manual',
+      queuedAt: '2026-01-01T00:00:02Z',
+      durationMs: 300,
+    });
+    expect(listDeployments(db, 's').map((d) => d.id)).toEqual(['d2', 'd1']);
+    expect(stackStats(db, 's')).toMatchObject({
+      total: 2,
+      succeeded: 1,
+      failed: 1,
+      meanDurationMs: 200,
+    });
+  });
+
+  it('records a webhook delivery only once', () => {
+    const { db } = createTestDb();
+    insertStack(db, { id: 's', name: 's', createdAt: now, updatedAt: now });
+    expect(recordDelivery(db, 'abc', 's', now)).toBe(true);
+    expect(recordDelivery(db, 'abc', 's', now)).toBe(false);
+  });
+});

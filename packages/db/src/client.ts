@@ -1,0 +1,49 @@
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate as drizzleMigrate } from 'drizzle-orm/better-sqlite3/migrator';
+import * as schema from './schema';
+
+export type Db = BetterSQLite3Database<typeof schema>;
+
+export interface DbHandle {
+  db: Db;
+  sqlite: Database.Database;
+  close(): void;
+}
+
+/** Opens (or creates) the SQLite file with WAL, foreign keys and a busy timeout. `:memory:` for tests. */
+export function createDb(path: string): DbHandle {
+  const sqlite = new Database(path);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('synchronous = NORMAL');
+  const db = drizzle(sqlite, { schema });
+  return { db, sqlite, close: () => sqlite.close() };
+}
+
+/** The committed migrations folder, found from this file in source and in the bundled server. */
+export function defaultMigrationsFolder(): string {
+  const candidates = [
+    process.env.SIMPLEDEPLOY_MIGRATIONS_DIR,
+    resolve(dirname(fileURLToPath(import.meta.url)), '../../../migrations'),
+    resolve(dirname(fileURLToPath(import.meta.url)), '../../migrations'),
+    resolve(process.cwd(), 'migrations'),
+  ];
+  for (const c of candidates) if (c && existsSync(resolve(c, 'meta/_journal.json'))) return c;
+  throw new Error('cannot find the migrations folder; set SIMPLEDEPLOY_MIGRATIONS_DIR');
+}
+
+export function migrate(db: Db, migrationsFolder = defaultMigrationsFolder()): void {
+  drizzleMigrate(db, { migrationsFolder });
+}
+
+/** A fresh, migrated in-memory database: one per unit test. */
+export function createTestDb(): DbHandle {
+  const handle = createDb(':memory:');
+  migrate(handle.db);
+  return handle;
+}

@@ -1,0 +1,83 @@
+import type { DeploymentStatus } from '@simpledeploy/core';
+import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import type { Db } from '../client';
+import { type DeploymentRow, deployments } from '../schema';
+
+export const insertDeployment = (db: Db, row: typeof deployments.$inferInsert): DeploymentRow =>
+  db.insert(deployments).values(row).returning().get();
+
+export const getDeployment = (db: Db, id: string): DeploymentRow | undefined =>
+  db.select().from(deployments).where(eq(deployments.id, id)).get();
+
+export const updateDeployment = (
+  db: Db,
+  id: string,
+  patch: Partial<typeof deployments.$inferInsert>,
+): DeploymentRow | undefined =>
+  db.update(deployments).set(patch).where(eq(deployments.id, id)).returning().get();
+
+/** Newest first, without the stored log (lists never need it). */
+export const listDeployments = (db: Db, stackId: string, limit = 50) =>
+  db
+    .select({
+      id: deployments.id,
+      stackId: deployments.stackId,
+      status: deployments.status,
+      trigger: deployments.trigger,
+      ref: deployments.ref,
+      force: deployments.force,
+      targetVersionId: deployments.targetVersionId,
+      gitCommit: deployments.gitCommit,
+      versionId: deployments.versionId,
+      error: deployments.error,
+      queuedAt: deployments.queuedAt,
+      startedAt: deployments.startedAt,
+      finishedAt: deployments.finishedAt,
+      durationMs: deployments.durationMs,
+    })
+    .from(deployments)
+    .where(eq(deployments.stackId, stackId))
+    .orderBy(desc(deployments.queuedAt), desc(sql`rowid`))
+    .limit(limit)
+    .all();
+
+export type DeploymentSummary = ReturnType<typeof listDeployments>[number];
+
+export const latestDeployment = (db: Db, stackId: string): DeploymentSummary | undefined =>
+  listDeployments(db, stackId, 1)[0];
+
+export const findDeploymentsByStatus = (db: Db, statuses: DeploymentStatus[]) =>
+  db.select().from(deployments).where(inArray(deployments.status, statuses)).all();
+
+export const findStackDeploymentsByStatus = (
+  db: Db,
+  stackId: string,
+  statuses: DeploymentStatus[],
+) =>
+  db
+    .select()
+    .from(deployments)
+    .where(and(eq(deployments.stackId, stackId), inArray(deployments.status, statuses)))
+    .orderBy(desc(deployments.queuedAt))
+    .all();
+
+export interface StackStatsRow {
+  total: number;
+  succeeded: number;
+  failed: number;
+  canceled: number;
+  meanDurationMs: number | null;
+}
+
+export const stackStats = (db: Db, stackId: string): StackStatsRow =>
+  db
+    .select({
+      total: sql<number>`count(*)`,
+      succeeded: sql<number>`coalesce(sum(case when ${deployments.status} = 'succeeded' then 1 else 0 end), 0)`,
+      failed: sql<number>`coalesce(sum(case when ${deployments.status} in ('failed', 'rolled_back', 'interrupted') then 1 else 0 end), 0)`,
+      canceled: sql<number>`coalesce(sum(case when ${deployments.status} = 'canceled' then 1 else 0 end), 0)`,
+      meanDurationMs: sql<number | null>`avg(${deployments.durationMs})`,
+    })
+    .from(deployments)
+    .where(eq(deployments.stackId, stackId))
+    .get() ?? { total: 0, succeeded: 0, failed: 0, canceled: 0, meanDurationMs: null };

@@ -1,0 +1,5 @@
+export * from './deployments';
+export * from './events';
+export * from './stacks';
+export * from './versions';
+export * from './webhook-deliveries';

@@ -1,0 +1,42 @@
+import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
+
+/** A compose project the host must keep running. Secret columns hold SecretBox ciphertext. */
+export const stacks = sqliteTable('stacks', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull().unique(),
+  /** Inline compose YAML; null for git stacks. */
+  compose: text('compose'),
+  repoUrl: text('repo_url'),
+  repoUsername: text('repo_username'),
+  repoTokenEnc: text('repo_token_enc'),
+  repoBranch: text('repo_branch'),
+  composePath: text('compose_path'),
+  composeIncludes: text('compose_includes', { mode: 'json' })
+    .$type<string[]>()
+    .notNull()
+    .default([]),
+  composeVariables: text('compose_variables', { mode: 'json' })
+    .$type<Record<string, string>>()
+    .notNull()
+    .default({}),
+  serviceFilter: text('service_filter', { mode: 'json' }).$type<string[]>().notNull().default([]),
+  autoDeploy: integer('auto_deploy', { mode: 'boolean' }).notNull().default(false),
+  reconcileIntervalSeconds: integer('reconcile_interval_seconds').notNull().default(0),
+  autoRollback: integer('auto_rollback', { mode: 'boolean' }).notNull().default(true),
+  deployTimeoutSeconds: integer('deploy_timeout_seconds').notNull().default(900),
+  webhookSecretEnc: text('webhook_secret_enc'),
+  /** JSON list of {registry, username, password}, encrypted as one value. */
+  registriesEnc: text('registries_enc'),
+  currentVersionId: text('current_version_id'),
+  deployedCommit: text('deployed_commit'),
+  /** What the remote branch pointed at when last polled. */
+  remoteCommit: text('remote_commit'),
+  lastPollAt: text('last_poll_at'),
+  lastPollError: text('last_poll_error'),
+  pollFailures: integer('poll_failures').notNull().default(0),
+  createdAt: text('created_at').notNull(),
+  updatedAt: text('updated_at').notNull(),
+});
+
+export type StackRow = typeof stacks.$inferSelect;
+export type NewStackRow = typeof stacks.$inferInsert;
