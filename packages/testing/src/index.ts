@@ -1,0 +1,57 @@
+import type {} from './provided-context.js';
+
+export type {
+  ProvidedDocker,
+  ProvidedGitServer,
+  ProvidedRegistry,
+  SimpledeployProvidedContext,
+} from './context.js';
+export {
+  CommandError,
+  compose,
+  composeOk,
+  docker,
+  dockerOk,
+  type RunOptions,
+  type RunResult,
+  run,
+  runOk,
+} from './exec.js';
+export {
+  type BranchOptions,
+  type GitRepoStore,
+  type GitRepoStoreOptions,
+  gitRepoStore,
+  type RepoFiles,
+  type StartGitServerOptions,
+  startGitServer,
+  type TestGitServer,
+  type TestRepo,
+} from './git-server.js';
+export {
+  buildLocalTestImages,
+  buildTestImages,
+  removeRegistryTags,
+  TEST_LABEL,
+  type TestImages,
+  WEB_CONTAINER_PORT,
+} from './images.js';
+export { getFreePort, waitFor } from './net.js';
+export {
+  type ComposeProject,
+  checkDocker,
+  cleanupProject,
+  cleanupTestResources,
+  createComposeProject,
+  type DockerStatus,
+  projectResources,
+  TEST_PROJECT_PREFIX,
+  uniqueProjectName,
+  writeDockerConfig,
+} from './projects.js';
+export {
+  type RegistryCredentials,
+  type StartRegistryOptions,
+  startRegistry,
+  type TestRegistry,
+} from './registry.js';
