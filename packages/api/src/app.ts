@@ -1,0 +1,46 @@
+import { AppError } from '@simpledeploy/core';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import type { AppDeps, AppEnv } from './deps';
+import { createErrorHandler, notFoundHandler } from './errors';
+import { accessLog } from './middleware/access-log';
+import { apiKeyAuth } from './middleware/auth';
+import { healthRoutes } from './routes/health';
+import { metricsRoutes } from './routes/metrics';
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * The HTTP app: middleware, error mapping and routes, with every capability taken from
+ * deps. Routes are chained (`.route(...)`) so their types reach `AppType` and the web
+ * UI's hono/client.
+ */
+export function createApp(deps: AppDeps) {
+  const maxSize = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const auth = apiKeyAuth({ apiKey: deps.apiKey });
+  return new Hono<AppEnv>()
+    .onError(createErrorHandler(deps.logger))
+    .notFound(notFoundHandler)
+    .use('*', requestId(), accessLog(deps.logger))
+    .use(
+      '*',
+      bodyLimit({
+        maxSize,
+        onError: () => {
+          throw new AppError(
+            'PAYLOAD_TOO_LARGE',
+            `the request body is larger than the ${maxSize} bytes allowed`,
+            { max_bytes: maxSize },
+          );
+        },
+      }),
+    )
+    .use('/api/v1/*', auth)
+    .use('/webhook', auth)
+    .route('/', healthRoutes(deps))
+    .route('/', metricsRoutes(deps));
+}
+
+/** The app's type, for `hc<AppType>()` in the web UI (a type-only import). */
+export type AppType = ReturnType<typeof createApp>;

@@ -1,0 +1,46 @@
+import type { Logger } from '@simpledeploy/core';
+
+/** The result of one health probe. `error` is a short sentence, safe to show unauthenticated callers. */
+export interface ComponentHealth {
+  ok: boolean;
+  version?: string;
+  error?: string;
+}
+
+/**
+ * The probes behind `GET /health`. Each owns its timeout and caching: the api awaits
+ * them in parallel on every request and treats a rejection as "down".
+ */
+export interface HealthChecks {
+  database(): Promise<ComponentHealth>;
+  docker(): Promise<ComponentHealth>;
+  compose(): Promise<ComponentHealth>;
+}
+
+/**
+ * Everything the HTTP layer needs, built once by the composition root (apps/server).
+ * Capabilities come in as ports, so the api never does I/O of its own: add a field
+ * here for each new service a route needs (e.g. `deployer`), and build it in
+ * apps/server/src/container.ts.
+ */
+export interface AppDeps {
+  /** The key for `/api/v1/*` and `POST /webhook`. Must not be empty. */
+  apiKey: string;
+  logger: Logger;
+  /** simpledeploy's version, reported by `/health` and `/metrics`. */
+  version: string;
+  health: HealthChecks;
+  /** Extra Prometheus exposition text appended to `GET /metrics`. */
+  metrics?: () => string | Promise<string>;
+  /** Largest request body accepted, in bytes (default 1 MiB); larger ones get 413. */
+  maxBodyBytes?: number;
+}
+
+/** Hono's environment for every route: what middleware puts on the context. */
+export interface AppEnv {
+  Variables: {
+    requestId: string;
+    /** deps.logger with this request's id attached: use it inside handlers. */
+    logger: Logger;
+  };
+}

@@ -1,0 +1,113 @@
+import { AppError, type ErrorCode, type Logger } from '@simpledeploy/core';
+import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { AppEnv } from './deps';
+
+/** The body of every non-2xx JSON response (api.md "Error body"). */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details: Record<string, unknown> };
+}
+
+export const errorBody = (
+  code: ErrorCode,
+  message: string,
+  details: Record<string, unknown> = {},
+): ErrorBody => ({ error: { code, message, details } });
+
+/** The one place an error code becomes an HTTP status. */
+export function statusFor(code: ErrorCode): ContentfulStatusCode {
+  switch (code) {
+    case 'UNAUTHORIZED':
+      return 401;
+    case 'NOT_FOUND':
+      return 404;
+    case 'VALIDATION':
+      return 400;
+    case 'CONFLICT':
+      return 409;
+    case 'PAYLOAD_TOO_LARGE':
+      return 413;
+    case 'RATE_LIMITED':
+      return 429;
+    case 'UNAVAILABLE':
+      return 503;
+    case 'INTERNAL':
+      return 500;
+    default: {
+      const unhandled: never = code;
+      throw new Error(`no HTTP status for error code ${String(unhandled)}`);
+    }
+  }
+}
+
+/** Writes an AppError as the error body with its status. */
+export const errorResponse = (c: Context, err: AppError) =>
+  c.json(errorBody(err.code, err.message, err.details), statusFor(err.code));
+
+const GENERIC_INTERNAL = 'an unexpected error occurred; the server log has the details';
+
+/** Hono's own HTTPExceptions (validators, middleware) carry a status; keep its meaning. */
+function fromHttpException(e: HTTPException): AppError {
+  const message = e.message || 'the request is not valid';
+  switch (e.status) {
+    case 401:
+      return new AppError('UNAUTHORIZED', 'a valid API key is required');
+    case 404:
+      return new AppError('NOT_FOUND', 'no such resource');
+    case 409:
+      return new AppError('CONFLICT', message);
+    case 413:
+      return new AppError('PAYLOAD_TOO_LARGE', 'the request body is too large');
+    case 429:
+      return new AppError('RATE_LIMITED', 'too many requests; retry later');
+    case 503:
+      return new AppError('UNAVAILABLE', 'the service is unavailable; retry later');
+    default:
+      return e.status < 500
+        ? new AppError('VALIDATION', message)
+        : new AppError('INTERNAL', GENERIC_INTERNAL);
+  }
+}
+
+// c.req.json() throws a bare SyntaxError on a malformed body; only then is it the client's fault.
+const isBodyParseError = (e: unknown, c: Context) =>
+  e instanceof SyntaxError &&
+  c.req.raw.bodyUsed &&
+  /json/i.test(c.req.header('content-type') ?? '');
+
+/** Reads a JSON body, turning a malformed one into a 400 VALIDATION error. */
+export async function readJson(c: Context): Promise<unknown> {
+  try {
+    return await c.req.json();
+  } catch {
+    throw new AppError('VALIDATION', 'the request body is not valid JSON');
+  }
+}
+
+/** The app's only onError: AppError by its code, anything unknown as a generic 500. */
+export function createErrorHandler(logger: Logger): ErrorHandler<AppEnv> {
+  return (err, c) => {
+    let appError: AppError;
+    if (err instanceof AppError) appError = err;
+    else if (err instanceof HTTPException) appError = fromHttpException(err);
+    else if (isBodyParseError(err, c))
+      appError = new AppError('VALIDATION', 'the request body is not valid JSON');
+    else appError = new AppError('INTERNAL', GENERIC_INTERNAL);
+
+    const status = statusFor(appError.code);
+    if (status >= 500) {
+      (c.get('logger') ?? logger).error('request failed', {
+        method: c.req.method,
+        path: c.req.path,
+        code: appError.code,
+        error: err,
+        stack: err instanceof Error ? err.stack : undefined,
+      });
+    }
+    return errorResponse(c, appError);
+  };
+}
+
+export const notFoundHandler: NotFoundHandler<AppEnv> = (c) =>
+  c.json(errorBody('NOT_FOUND', `no route for ${c.req.method} ${c.req.path}`), 404);

@@ -1,0 +1,20 @@
+export { type AppType, createApp, DEFAULT_MAX_BODY_BYTES } from './app';
+export type { AppDeps, AppEnv, ComponentHealth, HealthChecks } from './deps';
+export {
+  createErrorHandler,
+  type ErrorBody,
+  errorBody,
+  errorResponse,
+  notFoundHandler,
+  readJson,
+  statusFor,
+} from './errors';
+export { accessLog } from './middleware/access-log';
+export {
+  type ApiKeyAuthOptions,
+  apiKeyAuth,
+  hasValidApiKey,
+  presentedKeys,
+  unauthorized,
+} from './middleware/auth';
+export { processMetrics } from './routes/metrics';
