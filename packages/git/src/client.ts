@@ -1,0 +1,441 @@
+import * as fs from 'node:fs';
+import { lstat, mkdir, readdir, realpath, rm, rmdir, unlink } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import {
+  type AppError,
+  createRedactor,
+  type GitCheckout,
+  type GitClient,
+  type GitCredentials,
+  isAppError,
+  type Logger,
+  type Redact,
+  silentLogger,
+} from '@simpledeploy/core';
+import git, { type GitAuth, type ServerRef } from 'isomorphic-git';
+import nodeHttp, { type HttpClient } from 'isomorphic-git/http/node';
+import { type GitErrorContext, gitError, toGitError } from './errors';
+import { resolveInside } from './paths';
+import { assertRepoUrl } from './url';
+
+/** Username sent with a token when none is given: GitHub, Gitea and Forgejo accept any. */
+export const DEFAULT_TOKEN_USERNAME = 'x-access-token';
+
+const FULL_SHA = /^[0-9a-f]{40}$/i;
+const SHORT_SHA = /^[0-9a-f]{7,39}$/i;
+
+export interface GitClientOptions {
+  logger?: Logger;
+  /** Idle timeout of one HTTP request, in ms: a silent server fails instead of hanging a deploy. */
+  requestTimeoutMs?: number;
+  /** A clone holding more packfiles than this is fetched again from scratch (each fetch adds one). */
+  maxPacks?: number;
+  /** HTTP transport; isomorphic-git's node client by default. */
+  http?: HttpClient;
+}
+
+/** What was done by the last checkout, for logs and tests. */
+export interface CheckoutStats {
+  /** An existing clone in `dir` was fetched into rather than created. */
+  reused: boolean;
+  /** Objects were downloaded (false when the commit was already present). */
+  fetched: boolean;
+  /** A commit had to be found with a full fetch because the server refused it by sha. */
+  deepFetch: boolean;
+}
+
+export interface SimpleDeployGitClient extends GitClient {
+  /** Like checkout, also telling whether the clone was reused and whether it fetched. */
+  checkoutWithStats(
+    url: string,
+    ref: string | undefined,
+    dir: string,
+    creds: GitCredentials,
+  ): Promise<GitCheckout & CheckoutStats>;
+}
+
+type Target =
+  | { kind: 'ref'; fullRef: string; commit: string }
+  | { kind: 'commit'; commit: string }
+  | { kind: 'short'; prefix: string };
+
+interface Session extends GitErrorContext {
+  auth: {
+    onAuth: (url: string, auth: GitAuth) => GitAuth;
+    onAuthFailure: () => GitAuth;
+  };
+}
+
+/**
+ * GitClient on isomorphic-git over http(s): ref listing with protocol v2 (no clone) and
+ * shallow checkouts that reuse the clone in `dir`. Credentials are only ever handed to
+ * isomorphic-git through onAuth, so they are never written to .git/config, and every
+ * error message passes a redactor that knows the token.
+ */
+export function createGitClient(options: GitClientOptions = {}): SimpleDeployGitClient {
+  const logger = options.logger ?? silentLogger;
+  const timeout = options.requestTimeoutMs ?? 30_000;
+  const maxPacks = options.maxPacks ?? 20;
+  const baseHttp = options.http ?? nodeHttp;
+  const http: HttpClient = {
+    request: (req) =>
+      baseHttp.request({ ...req, fetchOptions: { ...req.fetchOptions, timeout, maxRedirects: 5 } }),
+  };
+  // One checkout at a time per directory: two fetches into one clone would corrupt it.
+  const locks = new Map<string, Promise<unknown>>();
+
+  function session(url: string, creds: GitCredentials): Session {
+    const token = creds.token || undefined;
+    const username = creds.username || (token ? DEFAULT_TOKEN_USERNAME : undefined);
+    const hasCredentials = Boolean(username || token);
+    const redact: Redact = createRedactor([token]);
+    return {
+      url,
+      hasCredentials,
+      redact,
+      auth: {
+        // Give credentials once, when asked; canceling otherwise turns a 401 into a
+        // UserCanceledError instead of isomorphic-git retrying the same credentials.
+        onAuth: () => (hasCredentials ? { username, password: token ?? '' } : { cancel: true }),
+        onAuthFailure: () => ({ cancel: true }),
+      },
+    };
+  }
+
+  async function listRefs(
+    s: Session,
+    opts: { prefix: string; symrefs?: boolean; peelTags?: boolean },
+  ): Promise<ServerRef[]> {
+    return git.listServerRefs({ http, url: s.url, protocolVersion: 2, ...s.auth, ...opts });
+  }
+
+  /** Resolves a branch or tag name (or full ref) on the remote; undefined when it is neither. */
+  async function lookupRef(
+    s: Session,
+    ref: string,
+  ): Promise<{ fullRef: string; commit: string } | undefined> {
+    const candidates = ref.startsWith('refs/') ? [ref] : [`refs/heads/${ref}`, `refs/tags/${ref}`];
+    for (const fullRef of candidates) {
+      const refs = await listRefs(s, { prefix: fullRef, peelTags: true });
+      // ref-prefix is a prefix: `main` would also match `refs/heads/main-old`.
+      const hit = refs.find((r) => r.ref === fullRef);
+      if (hit) return { fullRef, commit: hit.peeled ?? hit.oid };
+    }
+    return undefined;
+  }
+
+  const refNotFound = (s: Session, ref: string) =>
+    gitError('VALIDATION', 'ref_not_found', `branch or tag '${ref}' not found in ${s.url}`, s, {
+      ref,
+    });
+
+  async function resolveDefault(s: Session): Promise<{ fullRef: string; commit: string }> {
+    const refs = await listRefs(s, { prefix: 'HEAD', symrefs: true });
+    const head = refs.find((r) => r.ref === 'HEAD');
+    if (!head) {
+      throw gitError(
+        'VALIDATION',
+        'empty_repository',
+        `the repository at ${s.url} has no default branch (is it empty?); set repo_branch`,
+        s,
+      );
+    }
+    return { fullRef: head.target ?? 'HEAD', commit: head.oid };
+  }
+
+  async function resolveRemote(url: string, ref: string | undefined, creds: GitCredentials) {
+    const clean = assertRepoUrl(url);
+    const s = session(clean, creds);
+    const started = performance.now();
+    try {
+      if (ref && FULL_SHA.test(ref)) return { ref, commit: ref.toLowerCase() };
+      const found = ref ? await lookupRef(s, ref) : await resolveDefault(s);
+      if (!found) throw refNotFound(s, ref ?? 'HEAD');
+      logger.debug('resolved remote ref', {
+        url: clean,
+        ref: found.fullRef,
+        commit: found.commit,
+        ms: Math.round(performance.now() - started),
+      });
+      return { ref: found.fullRef, commit: found.commit };
+    } catch (error) {
+      throw toGitError(error, s);
+    }
+  }
+
+  async function planTarget(s: Session, ref: string | undefined): Promise<Target> {
+    if (ref && FULL_SHA.test(ref)) return { kind: 'commit', commit: ref.toLowerCase() };
+    const found = ref ? await lookupRef(s, ref) : await resolveDefault(s);
+    if (found) return { kind: 'ref', ...found };
+    // Branch and tag names win; a short sha can only be found in the full history.
+    if (ref && SHORT_SHA.test(ref)) return { kind: 'short', prefix: ref.toLowerCase() };
+    throw refNotFound(s, ref ?? 'HEAD');
+  }
+
+  async function checkoutWithStats(
+    url: string,
+    ref: string | undefined,
+    dir: string,
+    creds: GitCredentials,
+  ): Promise<GitCheckout & CheckoutStats> {
+    const clean = assertRepoUrl(url);
+    const workDir = resolve(dir);
+    const s = session(clean, creds);
+    const previous = locks.get(workDir) ?? Promise.resolve();
+    const run = previous
+      .catch(() => {})
+      .then(async () => {
+        const started = performance.now();
+        try {
+          const result = await checkoutLocked(s, ref, workDir);
+          logger.info('git checkout', {
+            url: clean,
+            ref: ref ?? 'HEAD',
+            commit: result.commit,
+            reused: result.reused,
+            fetched: result.fetched,
+            ms: Math.round(performance.now() - started),
+          });
+          return result;
+        } catch (error) {
+          const appError = toGitError(error, s);
+          logger.warn('git checkout failed', { url: clean, ref: ref ?? 'HEAD', error: appError });
+          throw appError;
+        }
+      });
+    locks.set(workDir, run);
+    try {
+      return await run;
+    } finally {
+      if (locks.get(workDir) === run) locks.delete(workDir);
+    }
+  }
+
+  async function checkoutLocked(
+    s: Session,
+    ref: string | undefined,
+    dir: string,
+  ): Promise<GitCheckout & CheckoutStats> {
+    const target = await planTarget(s, ref);
+    await mkdir(dir, { recursive: true });
+    // Files the old commit tracked: those missing from the new one are removed after
+    // checkout, even when .git had to be recreated in between.
+    const tracked = await trackedFiles(dir);
+    let reused = await usableClone(dir, s.url);
+    if (!reused) await initClone(dir, s.url);
+    try {
+      const result = await fetchTarget(s, dir, target);
+      await resetWorkTree(dir, result.commit, tracked);
+      return { dir, reused, ...result };
+    } catch (error) {
+      // A damaged clone is worth one fresh try; a remote refusal is not.
+      if (!reused || isRemoteFailure(error, s)) throw error;
+      logger.warn('git clone unusable, cloning again', { url: s.url, error: toGitError(error, s) });
+      reused = false;
+      await initClone(dir, s.url);
+      const result = await fetchTarget(s, dir, target);
+      await resetWorkTree(dir, result.commit, tracked);
+      return { dir, reused, ...result };
+    }
+  }
+
+  async function fetchTarget(
+    s: Session,
+    dir: string,
+    target: Target,
+  ): Promise<{ commit: string; fetched: boolean; deepFetch: boolean }> {
+    const cache = {};
+    if (target.kind !== 'short' && (await hasCommit(dir, target.commit, cache))) {
+      return { commit: target.commit, fetched: false, deepFetch: false };
+    }
+    if (target.kind === 'ref') {
+      const { fetchHead } = await git.fetch({
+        fs,
+        http,
+        dir,
+        cache,
+        url: s.url,
+        // Local 'HEAD' makes the current commit the "have", so only new objects come.
+        ref: 'HEAD',
+        remoteRef: target.fullRef,
+        singleBranch: true,
+        depth: 1,
+        tags: false,
+        ...s.auth,
+      });
+      if (!fetchHead) throw gitError('VALIDATION', 'empty_repository', `${s.url} is empty`, s);
+      return { commit: await peel(dir, fetchHead, cache), fetched: true, deepFetch: false };
+    }
+    if (target.kind === 'commit') {
+      try {
+        await git.fetch({
+          fs,
+          http,
+          dir,
+          cache,
+          url: s.url,
+          ref: 'HEAD',
+          remoteRef: target.commit,
+          singleBranch: true,
+          depth: 1,
+          tags: false,
+          ...s.auth,
+        });
+        if (await hasCommit(dir, target.commit, cache)) {
+          return { commit: target.commit, fetched: true, deepFetch: false };
+        }
+      } catch (error) {
+        if (isRemoteFailure(error, s)) throw error;
+        // Servers without uploadpack.allowReachableSHA1InWant refuse a want by sha.
+        logger.debug('fetch by sha refused, fetching full history', {
+          url: s.url,
+          error: toGitError(error, s),
+        });
+      }
+    }
+    return deepFetch(s, dir, target);
+  }
+
+  /** Full history of every branch and tag, for a commit the server won't serve by sha. */
+  async function deepFetch(
+    s: Session,
+    dir: string,
+    target: Target,
+  ): Promise<{ commit: string; fetched: boolean; deepFetch: boolean }> {
+    // A shallow clone would keep its boundaries: start from an empty object store.
+    await initClone(dir, s.url);
+    const cache = {};
+    await git.fetch({
+      fs,
+      http,
+      dir,
+      cache,
+      url: s.url,
+      ref: 'HEAD',
+      remoteRef: 'HEAD',
+      singleBranch: false,
+      tags: true,
+      ...s.auth,
+    });
+    const wanted =
+      target.kind === 'short' ? target.prefix : target.kind === 'commit' ? target.commit : '';
+    let commit: string | undefined;
+    try {
+      commit = await git.expandOid({ fs, dir, cache, oid: wanted });
+      commit = await peel(dir, commit, cache);
+    } catch {
+      commit = undefined;
+    }
+    if (!commit || !(await hasCommit(dir, commit, cache))) {
+      throw gitError('VALIDATION', 'ref_not_found', `commit ${wanted} not found in ${s.url}`, s, {
+        ref: wanted,
+      });
+    }
+    return { commit, fetched: true, deepFetch: true };
+  }
+
+  async function usableClone(dir: string, url: string): Promise<boolean> {
+    try {
+      const origin = await git.getConfig({ fs, dir, path: 'remote.origin.url' });
+      if (origin !== url) return false;
+      const packs = await readdir(join(dir, '.git', 'objects', 'pack'));
+      return packs.filter((f) => f.endsWith('.pack')).length <= maxPacks;
+    } catch {
+      return false;
+    }
+  }
+
+  async function initClone(dir: string, url: string): Promise<void> {
+    // Only .git is ours to delete: the work tree may hold files the stack's containers
+    // wrote through bind mounts, and tracked files are replaced by the checkout anyway.
+    await rm(join(dir, '.git'), { recursive: true, force: true });
+    await git.init({ fs, dir, defaultBranch: 'main' });
+    // The URL without credentials: they are given per request through onAuth only.
+    await git.setConfig({ fs, dir, path: 'remote.origin.url', value: url });
+    // isomorphic-git refuses to fetch into a remote without a refspec.
+    await git.setConfig({
+      fs,
+      dir,
+      path: 'remote.origin.fetch',
+      value: '+refs/heads/*:refs/remotes/origin/*',
+    });
+  }
+
+  async function trackedFiles(dir: string): Promise<string[]> {
+    try {
+      return await git.listFiles({ fs, dir });
+    } catch {
+      return [];
+    }
+  }
+
+  /** `git reset --hard <commit>`: tracked files as in the commit, untracked files left alone. */
+  async function resetWorkTree(dir: string, commit: string, before: string[]): Promise<void> {
+    const cache = {};
+    await git.checkout({ fs, dir, cache, ref: commit, force: true });
+    const now = new Set(await git.listFiles({ fs, dir, cache, ref: commit }));
+    for (const file of before) {
+      if (!now.has(file)) await removeStale(dir, file);
+    }
+  }
+
+  function isRemoteFailure(error: unknown, s: Session): boolean {
+    const e: AppError = isAppError(error) ? error : toGitError(error, s);
+    return e.code !== 'INTERNAL';
+  }
+
+  return {
+    resolveRemote,
+    checkoutWithStats,
+    async checkout(url, ref, dir, creds) {
+      const { commit, dir: out } = await checkoutWithStats(url, ref, dir, creds);
+      return { commit, dir: out };
+    },
+  };
+}
+
+async function hasCommit(dir: string, oid: string, cache: object): Promise<boolean> {
+  try {
+    await git.readCommit({ fs, dir, oid, cache });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The commit an annotated tag (or a chain of them) points at. */
+async function peel(dir: string, oid: string, cache: object): Promise<string> {
+  let current = oid;
+  for (let depth = 0; depth < 10; depth++) {
+    const { type, object } = await git.readObject({ fs, dir, oid: current, cache });
+    if (type !== 'tag') return current;
+    current = (object as { object: string }).object;
+  }
+  return current;
+}
+
+/** Removes a file the new commit no longer has, without following symlinks out of the tree. */
+async function removeStale(dir: string, file: string): Promise<void> {
+  const root = await realpath(dir);
+  let parent: string | undefined;
+  try {
+    parent = dirname(file) === '.' ? root : await resolveInside(root, dirname(file));
+  } catch {
+    return;
+  }
+  // A parent reached through a symlink is not the directory git meant: leave it be.
+  if (!parent || parent !== resolve(root, dirname(file))) return;
+  const path = join(parent, file.split('/').pop() ?? '');
+  const stat = await lstat(path).catch(() => undefined);
+  if (stat?.isDirectory()) return;
+  if (stat) await unlink(path);
+  // Leave no empty directories behind, like git does.
+  for (let d = dirname(file); d !== '.'; d = dirname(d)) {
+    try {
+      await rmdir(join(root, d));
+    } catch {
+      break;
+    }
+  }
+}

@@ -1,0 +1,5 @@
+export * from './client';
+export * from './errors';
+export * from './paths';
+export * from './source';
+export * from './url';

@@ -1,0 +1,211 @@
+import * as fs from 'node:fs';
+import { lstat, readFile, stat } from 'node:fs/promises';
+import { posix } from 'node:path';
+import {
+  type DesiredState,
+  type GitClient,
+  type GitCredentials,
+  stripUrlCredentials,
+  validation,
+} from '@simpledeploy/core';
+import git from 'isomorphic-git';
+import { assertRelativeInside, resolveInside } from './paths';
+
+/** The names compose itself looks for, in its order (api.md: compose_path default). */
+export const DEFAULT_COMPOSE_FILES = [
+  'compose.yaml',
+  'compose.yml',
+  'docker-compose.yaml',
+  'docker-compose.yml',
+] as const;
+
+export interface SnapshotLimits {
+  /** Most files a version may hold. */
+  maxFiles: number;
+  /** Most bytes (sum of file sizes) a version may hold. */
+  maxBytes: number;
+}
+
+export const DEFAULT_SNAPSHOT_LIMITS: SnapshotLimits = {
+  maxFiles: 2000,
+  maxBytes: 5 * 1024 * 1024,
+};
+
+/** The git-related fields of a stack, as stored (nullable columns welcome). */
+export interface GitSourceStack {
+  repoUrl: string;
+  repoBranch?: string | null | undefined;
+  composePath?: string | null | undefined;
+  composeIncludes?: readonly string[] | null | undefined;
+  composeVariables?: Record<string, string> | null | undefined;
+  serviceFilter?: readonly string[] | null | undefined;
+  credentials?: GitCredentials | undefined;
+}
+
+export interface ResolveGitSourceInput {
+  git: GitClient;
+  stack: GitSourceStack;
+  /** Branch, tag or commit to deploy instead of the stack's repo_branch (deploy body `ref`). */
+  ref?: string | null | undefined;
+  /** The stack's clone directory: reused between deploys. */
+  workDir: string;
+  limits?: SnapshotLimits;
+}
+
+export interface GitSource {
+  state: DesiredState;
+  commit: string;
+  /** Tracked files left out of `state.files` because they are not UTF-8 text. */
+  skipped: string[];
+}
+
+/**
+ * Checks out the stack's repository and turns it into the desired state of one deploy:
+ * the compose files (compose_path or compose's default names, then compose_includes),
+ * the env file compose should read, and a copy of every tracked text file so that the
+ * version can be deployed again later without the git server.
+ */
+export async function resolveGitSource(input: ResolveGitSourceInput): Promise<GitSource> {
+  const { stack } = input;
+  const ref = input.ref || stack.repoBranch || undefined;
+  const { commit, dir } = await input.git.checkout(
+    stack.repoUrl,
+    ref,
+    input.workDir,
+    stack.credentials ?? {},
+  );
+  const where = `${stripUrlCredentials(stack.repoUrl)} at ${commit.slice(0, 12)}`;
+
+  const composePath = await findComposeFile(dir, stack.composePath, where);
+  const includes: string[] = [];
+  for (const [i, include] of (stack.composeIncludes ?? []).entries()) {
+    const field = `compose_includes[${i}]`;
+    const rel = assertRelativeInside(include, field);
+    if (!(await isFile(await resolveInside(dir, rel, field)))) {
+      throw validation(`${field} ${rel} not found in ${where}`, { field, path: rel, commit });
+    }
+    includes.push(rel);
+  }
+  const envFile = await findEnvFile(dir, composePath);
+  const { files, skipped } = await snapshotFiles(
+    dir,
+    commit,
+    input.limits ?? DEFAULT_SNAPSHOT_LIMITS,
+  );
+  // A compose or env file that is not text would be missing on a redeploy from the version.
+  for (const needed of [composePath, ...includes, ...(envFile ? [envFile] : [])]) {
+    if (files[needed] === undefined) {
+      throw validation(`${needed} in ${where} is not a UTF-8 text file`, { path: needed, commit });
+    }
+  }
+  return {
+    commit,
+    skipped,
+    state: {
+      files,
+      composeFiles: [composePath, ...includes],
+      envFile,
+      variables: { ...(stack.composeVariables ?? {}) },
+      services: [...(stack.serviceFilter ?? [])],
+    },
+  };
+}
+
+async function findComposeFile(
+  dir: string,
+  composePath: string | null | undefined,
+  where: string,
+): Promise<string> {
+  if (composePath) {
+    const rel = assertRelativeInside(composePath, 'compose_path');
+    if (!(await isFile(await resolveInside(dir, rel, 'compose_path')))) {
+      throw validation(`compose_path ${rel} not found in ${where}`, { field: 'compose_path' });
+    }
+    return rel;
+  }
+  for (const name of DEFAULT_COMPOSE_FILES) {
+    if (await isFile(await resolveInside(dir, name, 'compose file'))) return name;
+  }
+  throw validation(
+    `no compose file found in ${where}: looked for ${DEFAULT_COMPOSE_FILES.join(', ')}; set compose_path`,
+    { field: 'compose_path' },
+  );
+}
+
+/** The `.env` next to the compose file, else the one at the repository root. */
+async function findEnvFile(dir: string, composePath: string): Promise<string | undefined> {
+  const candidates = [posix.join(posix.dirname(composePath), '.env'), '.env'];
+  for (const candidate of new Set(candidates)) {
+    if (await isFile(await resolveInside(dir, candidate, 'env file'))) return candidate;
+  }
+  return undefined;
+}
+
+async function isFile(path: string | undefined): Promise<boolean> {
+  if (!path) return false;
+  return (await stat(path)).isFile();
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Every tracked file at `commit` (untracked files, e.g. data a container wrote through a
+ * bind mount, are not part of the desired state), read from the work tree. A symlink is
+ * stored as the content of the file it points to, and one that leads outside the
+ * repository fails the deploy: compose would read or mount the host's files through it.
+ */
+async function snapshotFiles(
+  dir: string,
+  commit: string,
+  limits: SnapshotLimits,
+): Promise<{ files: Record<string, string>; skipped: string[] }> {
+  const tracked = await git.listFiles({ fs, dir, ref: commit });
+  const files: Record<string, string> = {};
+  const skipped: string[] = [];
+  let count = 0;
+  let bytes = 0;
+  for (const path of tracked) {
+    try {
+      assertRelativeInside(path, 'repository file');
+    } catch {
+      // Legal in git, unusable for compose (a backslash or control character in the name).
+      skipped.push(path);
+      continue;
+    }
+    const real = await resolveInside(dir, path, 'repository file');
+    if (!real) continue;
+    const info = await lstat(real);
+    // Submodules and links to directories: their files are not blobs of this commit.
+    if (!info.isFile()) continue;
+    const content = await readFile(real);
+    let text: string;
+    try {
+      if (content.includes(0)) throw new Error('binary');
+      text = utf8.decode(content);
+    } catch {
+      skipped.push(path);
+      continue;
+    }
+    count++;
+    bytes += content.length;
+    if (count > limits.maxFiles) {
+      throw validation(
+        `the repository has more than ${limits.maxFiles} text files; a deploy keeps a copy of every file for rollback, so keep the stack in a smaller repository`,
+        { limit: limits.maxFiles },
+      );
+    }
+    if (bytes > limits.maxBytes) {
+      throw validation(
+        `the repository holds more than ${formatBytes(limits.maxBytes)} of text files; a deploy keeps a copy of every file for rollback, so keep the stack in a smaller repository`,
+        { limit: limits.maxBytes },
+      );
+    }
+    files[path] = text;
+  }
+  return { files, skipped };
+}
+
+const formatBytes = (n: number) =>
+  n >= 1024 * 1024
+    ? `${Math.round((n / 1024 / 1024) * 10) / 10} MiB`
+    : `${Math.round(n / 1024)} KiB`;
