@@ -13,3 +13,6 @@ export const listEvents = (db: Db, stackId: string, limit = 50): EventRow[] =>
     .orderBy(desc(events.createdAt))
     .limit(limit)
     .all();
+
+export const updateEvent = (db: Db, id: string, patch: Partial<typeof events.$inferInsert>) =>
+  db.update(events).set(patch).where(eq(events.id, id)).run();

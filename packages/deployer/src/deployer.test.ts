@@ -1,0 +1,397 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRedactor, createSecretBox, silentLogger } from '@simpledeploy/core';
+import { createTestDb, insertDeployment, listVersions } from '@simpledeploy/db';
+import {
+  composeSubcommand,
+  createFakeClock,
+  createFakeRunner,
+  flush,
+  gate,
+  sub,
+} from '@simpledeploy/testing/fakes';
+import { describe, expect, it } from 'vitest';
+import { createDeployer, defaultIds } from './deployer';
+import { createLifecycle } from './lifecycle';
+import { createSourceResolver } from './sources';
+import { createStackService } from './stack-service';
+
+const API_KEY = 'server-api-key-123';
+const compose = (tag: string) => `services:\n  web:\n    image: 127.0.0.1:5000/web:${tag}\n`;
+
+function setup(opts: { maxConcurrent?: number } = {}) {
+  const { db } = createTestDb();
+  const runner = createFakeRunner();
+  const clock = createFakeClock();
+  const dataDir = mkdtempSync(join(tmpdir(), 'sd-unit-'));
+  const secrets = createSecretBox('unit-test-key');
+  const ids = defaultIds(clock);
+  const deployer = createDeployer({
+    db,
+    runner,
+    clock,
+    logger: silentLogger,
+    secrets,
+    redact: createRedactor([API_KEY]),
+    sources: createSourceResolver(),
+    ids,
+    config: {
+      dataDir,
+      projectPrefix: 'simpledeploy',
+      maxConcurrent: opts.maxConcurrent ?? 3,
+      childEnv: { PATH: '/usr/bin:/bin', HOME: '/root' },
+      reapplyRetryDelayMs: 0,
+    },
+  });
+  const stacks = createStackService({ db, clock, secrets, deployer, ids });
+  const lifecycle = createLifecycle({
+    db,
+    runner,
+    clock,
+    secrets,
+    redact: createRedactor([API_KEY]),
+    deployer,
+    ids,
+    config: { childEnv: { PATH: '/usr/bin:/bin' } },
+  });
+  return { db, runner, clock, dataDir, deployer, stacks, lifecycle };
+}
+
+/** Waits (bounded) until a condition holds: deploy steps do real file I/O between commands. */
+async function until(cond: () => boolean, ms = 3000) {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+/** Calls to `up` in order, by project. */
+const upProjects = (runner: ReturnType<typeof createFakeRunner>) =>
+  runner.calls.filter((c) => composeSubcommand(c.args) === 'up').map((c) => c.args[2]);
+
+describe('deploy flow', () => {
+  it('runs config, pull and up with the exact argv, project name and every -f', async () => {
+    const t = setup();
+    const s = t.stacks.create({
+      name: 'web',
+      compose: compose('v1'),
+      compose_variables: { TAG: 'v1' },
+    });
+    const { deployment } = t.deployer.deploy('web', { trigger: 'manual' });
+    const done = await t.deployer.waitFor(deployment.id);
+    expect(done.status).toBe('succeeded');
+    const file = join(t.dataDir, 'stacks', s.id, 'deploy', 'compose.yaml');
+    const base = ['compose', '-p', 'simpledeploy-web', '-f', file];
+    expect(t.runner.calls.map((c) => [c.file, ...c.args])).toEqual([
+      ['docker', ...base, 'config', '-q'],
+      ['docker', ...base, 'pull'],
+      ['docker', ...base, 'up', '-d', '--remove-orphans', '--wait'],
+    ]);
+  });
+
+  it('gives compose a minimal environment: its own DOCKER_CONFIG and the stack variables, never the API key', async () => {
+    const t = setup();
+    t.stacks.create({
+      name: 'env',
+      compose: compose('v1'),
+      compose_variables: { TAG: 'v1', N: 3 },
+    });
+    const { deployment } = t.deployer.deploy('env', { trigger: 'manual' });
+    await t.deployer.waitFor(deployment.id);
+    const env = t.runner.calls[0]?.options.env ?? {};
+    expect(Object.keys(env).sort()).toEqual(['DOCKER_CONFIG', 'HOME', 'N', 'PATH', 'TAG']);
+    expect(env.N).toBe('3');
+    expect(JSON.stringify(env)).not.toContain(API_KEY);
+  });
+
+  it('limits pull and up to the service filter', async () => {
+    const t = setup();
+    t.stacks.create({ name: 'f', compose: compose('v1'), service_filter: 'web, db' });
+    const { deployment } = t.deployer.deploy('f', { trigger: 'manual' });
+    await t.deployer.waitFor(deployment.id);
+    expect(t.runner.calls[1]?.args.slice(-3)).toEqual(['pull', 'web', 'db']);
+    expect(t.runner.calls[2]?.args.slice(-2)).toEqual(['web', 'db']);
+  });
+
+  it('fails fast on an invalid compose file without pulling or touching containers', async () => {
+    const t = setup();
+    t.stacks.create({ name: 'bad', compose: compose('v1') });
+    t.runner.on(sub('config'), { exitCode: 15, stderr: 'services.web.ports must be a list' });
+    const { deployment } = t.deployer.deploy('bad', { trigger: 'manual' });
+    const done = await t.deployer.waitFor(deployment.id);
+    expect(done.status).toBe('failed');
+    expect(done.error).toContain('services.web.ports must be a list');
+    expect(t.runner.subcommands()).toEqual(['config']);
+  });
+
+  it('records identical content as one version and a changed tag as a new one', async () => {
+    const t = setup();
+    t.stacks.create({ name: 'v', compose: compose('v1') });
+    for (let i = 0; i < 2; i++) {
+      await t.deployer.waitFor(t.deployer.deploy('v', { trigger: 'manual' }).deployment.id);
+    }
+    const stack = t.stacks.get('v');
+    expect(listVersions(t.db, stack.id)).toHaveLength(1);
+    t.stacks.update('v', { compose: compose('v2') });
+    await t.deployer.waitFor(t.deployer.deploy('v', { trigger: 'manual' }).deployment.id);
+    const versions = t.deployer.listVersions('v');
+    expect(versions).toHaveLength(2);
+    expect(versions.filter((v) => v.current)).toHaveLength(1);
+    expect(t.stacks.get('v').current_version_id).toBe(versions.find((v) => v.current)?.id);
+  });
+
+  it('redacts registry passwords from the deployment log', async () => {
+    const t = setup();
+    t.stacks.create({
+      name: 'red',
+      compose: compose('v1'),
+      docker_registry: '127.0.0.1:5000',
+      docker_username: 'alice',
+      docker_password: 'very-secret-pw',
+    });
+    t.runner.on(sub('pull'), {
+      lines: [{ stream: 'stderr', text: 'login with very-secret-pw failed' }],
+    });
+    const { deployment } = t.deployer.deploy('red', { trigger: 'manual' });
+    await t.deployer.waitFor(deployment.id);
+    const log = JSON.stringify(t.deployer.getDeployment(deployment.id).log);
+    expect(log).toContain('login with *** failed');
+    expect(log).not.toContain('very-secret-pw');
+  });
+});
+
+describe('queue', () => {
+  it('runs at most 3 deployments at once across 5 stacks, first come first served', async () => {
+    const t = setup();
+    const g = gate();
+    t.runner.on(sub('up'), { until: g.promise });
+    for (let i = 1; i <= 5; i++) t.stacks.create({ name: `s${i}`, compose: compose('v1') });
+    const deps = [1, 2, 3, 4, 5].map(
+      (i) => t.deployer.deploy(`s${i}`, { trigger: 'manual' }).deployment,
+    );
+    await until(() => t.runner.alive === 3);
+    for (let i = 0; i < 20; i++) await flush();
+    expect(t.runner.alive).toBe(3);
+    expect(upProjects(t.runner)).toEqual(['simpledeploy-s1', 'simpledeploy-s2', 'simpledeploy-s3']);
+    const statuses = deps.map((d) => t.deployer.getDeployment(d.id).status);
+    expect(statuses).toEqual(['running', 'running', 'running', 'queued', 'queued']);
+    expect(t.stacks.get('s4').status).toBe('queued');
+    expect(t.stacks.get('s1').status).toBe('deploying');
+    g.open();
+    const done = await Promise.all(deps.map((d) => t.deployer.waitFor(d.id)));
+    expect(done.map((d) => d.status)).toEqual(Array(5).fill('succeeded'));
+    expect(upProjects(t.runner).slice(3)).toEqual(['simpledeploy-s4', 'simpledeploy-s5']);
+    expect(t.runner.maxAlive).toBe(3);
+  });
+
+  it('never runs two deployments of one stack at once, and coalesces a third trigger into the queued one', async () => {
+    const t = setup();
+    const g = gate();
+    t.runner.on(sub('up'), { until: g.promise });
+    t.stacks.create({ name: 'one', compose: compose('v1') });
+    const first = t.deployer.deploy('one', { trigger: 'manual' });
+    await until(() => t.runner.alive === 1);
+    const second = t.deployer.deploy('one', { trigger: 'webhook' });
+    const third = t.deployer.deploy('one', { trigger: 'webhook' });
+    expect(second.coalesced).toBe(false);
+    expect(third.coalesced).toBe(true);
+    expect(third.deployment.id).toBe(second.deployment.id);
+    for (let i = 0; i < 10; i++) await flush();
+    expect(t.runner.alive).toBe(1);
+    g.open();
+    await t.deployer.waitFor(second.deployment.id);
+    expect(t.runner.maxAlive).toBe(1);
+    expect(t.deployer.listDeployments('one')).toHaveLength(2);
+    expect(first.coalesced).toBe(false);
+  });
+});
+
+describe('cancel and timeout', () => {
+  it('cancels a queued deployment so it never starts', async () => {
+    const t = setup({ maxConcurrent: 1 });
+    const g = gate();
+    t.runner.on(sub('up'), { until: g.promise });
+    t.stacks.create({ name: 'a', compose: compose('v1') });
+    t.stacks.create({ name: 'b', compose: compose('v1') });
+    const a = t.deployer.deploy('a', { trigger: 'manual' }).deployment;
+    const b = t.deployer.deploy('b', { trigger: 'manual' }).deployment;
+    expect(t.deployer.cancel(b.id).status).toBe('canceled');
+    await until(() => t.runner.alive === 1);
+    g.open();
+    await t.deployer.waitFor(a.id);
+    for (let i = 0; i < 10; i++) await flush();
+    expect(upProjects(t.runner)).toEqual(['simpledeploy-a']);
+    expect(() => t.deployer.cancel(b.id)).toThrow(/already ended/);
+  });
+
+  it('kills a running deployment and re-applies the last good version when up was interrupted', async () => {
+    const t = setup();
+    t.stacks.create({ name: 'c', compose: compose('v1') });
+    const good = await t.deployer.waitFor(
+      t.deployer.deploy('c', { trigger: 'manual' }).deployment.id,
+    );
+    t.stacks.update('c', { compose: compose('v2') });
+    const g = gate();
+    t.runner.once(sub('up'), { until: g.promise });
+    const dep = t.deployer.deploy('c', { trigger: 'manual' }).deployment;
+    await until(() => t.runner.alive === 1);
+    expect(t.deployer.getDeployment(dep.id).status).toBe('running');
+    t.deployer.cancel(dep.id);
+    const done = await t.deployer.waitFor(dep.id);
+    expect(done.status).toBe('canceled');
+    const ups = t.runner.calls.filter((c) => composeSubcommand(c.args) === 'up');
+    expect(ups).toHaveLength(3);
+    expect(ups[1]?.options.signal?.aborted).toBe(true);
+    expect(t.stacks.get('c').current_version_id).toBe(good.version_id);
+  });
+
+  it('ends a hung compose at the stack timeout and records why', async () => {
+    const t = setup();
+    t.stacks.create({ name: 'h', compose: compose('v1'), deploy_timeout_seconds: 60 });
+    t.runner.on(sub('up'), { until: new Promise(() => {}) });
+    const dep = t.deployer.deploy('h', { trigger: 'manual' }).deployment;
+    await until(() => t.runner.alive === 1);
+    await t.clock.advance(60_000);
+    const done = await t.deployer.waitFor(dep.id);
+    expect(done.status).toBe('failed');
+    expect(done.error).toContain('timed out after 60 s');
+  });
+});
+
+describe('rollback', () => {
+  it('rolls back to the last good version when up fails, keeping the error', async () => {
+    const t = setup();
+    t.stacks.create({ name: 'r', compose: compose('v1') });
+    const good = await t.deployer.waitFor(
+      t.deployer.deploy('r', { trigger: 'manual' }).deployment.id,
+    );
+    t.stacks.update('r', { compose: compose('broken') });
+    t.runner.once(sub('up'), {
+      exitCode: 1,
+      stderr: 'container simpledeploy-r-web-1 is unhealthy',
+    });
+    const done = await t.deployer.waitFor(
+      t.deployer.deploy('r', { trigger: 'manual' }).deployment.id,
+    );
+    expect(done.status).toBe('rolled_back');
+    expect(done.error).toContain('is unhealthy');
+    expect(t.stacks.get('r').current_version_id).toBe(good.version_id);
+    expect(t.runner.subcommands().slice(-3)).toEqual(['up', 'config', 'up']);
+  });
+
+  it('leaves a failed deploy failed when auto_rollback is off', async () => {
+    const t = setup();
+    t.stacks.create({ name: 'n', compose: compose('v1'), auto_rollback: false });
+    await t.deployer.waitFor(t.deployer.deploy('n', { trigger: 'manual' }).deployment.id);
+    t.stacks.update('n', { compose: compose('v2') });
+    t.runner.once(sub('up'), { exitCode: 1, stderr: 'boom' });
+    const done = await t.deployer.waitFor(
+      t.deployer.deploy('n', { trigger: 'manual' }).deployment.id,
+    );
+    expect(done.status).toBe('failed');
+  });
+
+  it('re-applies an earlier version on request without its source', async () => {
+    const t = setup();
+    t.stacks.create({ name: 'rb', compose: compose('v1') });
+    const v1 = await t.deployer.waitFor(
+      t.deployer.deploy('rb', { trigger: 'manual' }).deployment.id,
+    );
+    t.stacks.update('rb', { compose: compose('v2') });
+    await t.deployer.waitFor(t.deployer.deploy('rb', { trigger: 'manual' }).deployment.id);
+    const rb = t.deployer.rollback('rb');
+    expect(rb.trigger).toBe('rollback');
+    const done = await t.deployer.waitFor(rb.id);
+    expect(done.status).toBe('succeeded');
+    expect(done.version_id).toBe(v1.version_id);
+    expect(t.stacks.get('rb').current_version_id).toBe(v1.version_id);
+  });
+
+  it('refuses a rollback when there is no earlier good version', () => {
+    const t = setup();
+    t.stacks.create({ name: 'x', compose: compose('v1') });
+    expect(() => t.deployer.rollback('x')).toThrow(/no earlier good version/);
+  });
+});
+
+describe('crash safety and lifecycle', () => {
+  it('marks deployments left queued or running by a previous process as interrupted', () => {
+    const t = setup();
+    const s = t.stacks.create({ name: 'crash', compose: compose('v1') });
+    const at = '2026-01-01T00:00:00.000Z';
+    insertDeployment(t.db, {
+      id: 'd1',
+      stackId: s.id,
+      status: 'running',
+      trigger: 'manual',
+      queuedAt: at,
+    });
+    insertDeployment(t.db, {
+      id: 'd2',
+      stackId: s.id,
+      status: 'queued',
+      trigger: 'manual',
+      queuedAt: at,
+    });
+    expect(t.deployer.recoverInterrupted()).toBe(2);
+    expect(t.deployer.getDeployment('d1')).toMatchObject({ status: 'interrupted' });
+    expect(t.deployer.getDeployment('d1').error).toContain('did not finish');
+    expect(t.deployer.getDeployment('d2').finished_at).not.toBeNull();
+    expect(t.stacks.get('crash').status).toBe('idle');
+  });
+
+  it('runs control commands against the current version with the exact argv', async () => {
+    const t = setup();
+    const s = t.stacks.create({ name: 'ctl', compose: compose('v1') });
+    await t.deployer.waitFor(t.deployer.deploy('ctl', { trigger: 'manual' }).deployment.id);
+    t.runner.calls.length = 0;
+    t.lifecycle.control('ctl', { command: 'restart', services: ['web'] });
+    t.lifecycle.control('ctl', { command: 'scale', service: 'web', replicas: 2 });
+    await t.deployer.chain(s.id, async () => {});
+    const file = join(t.dataDir, 'stacks', s.id, 'deploy', 'compose.yaml');
+    expect(t.runner.calls.map((c) => c.args)).toEqual([
+      ['compose', '-p', 'simpledeploy-ctl', '-f', file, 'restart', 'web'],
+      [
+        'compose',
+        '-p',
+        'simpledeploy-ctl',
+        '-f',
+        file,
+        'up',
+        '-d',
+        '--no-deps',
+        '--no-recreate',
+        '--scale',
+        'web=2',
+        'web',
+      ],
+    ]);
+  });
+
+  it('deletes a stack after taking its project down, with volumes only when asked', async () => {
+    const t = setup();
+    t.stacks.create({ name: 'del', compose: compose('v1') });
+    await t.lifecycle.remove('del', { removeVolumes: true });
+    expect(t.runner.calls.at(-1)?.args).toEqual([
+      'compose',
+      '-p',
+      'simpledeploy-del',
+      'down',
+      '--remove-orphans',
+      '-v',
+    ]);
+    expect(() => t.stacks.get('del')).toThrow(/does not exist/);
+  });
+
+  it('keeps the stack when down fails', async () => {
+    const t = setup();
+    t.stacks.create({ name: 'keep', compose: compose('v1') });
+    t.runner.on(sub('down'), { exitCode: 1, stderr: 'Cannot connect to the Docker daemon' });
+    await expect(t.lifecycle.remove('keep', { removeVolumes: false })).rejects.toThrow(
+      /not deleted/,
+    );
+    expect(t.stacks.get('keep').name).toBe('keep');
+  });
+});

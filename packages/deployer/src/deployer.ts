@@ -1,0 +1,726 @@
+import { EventEmitter } from 'node:events';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  type ComposeTarget,
+  composeArgs,
+  composeProjectArgs,
+  parsePsJson,
+} from '@simpledeploy/compose';
+import {
+  AppError,
+  type Clock,
+  type CommandRunner,
+  canonicalJson,
+  conflict,
+  type DeploymentStatus,
+  type DesiredState,
+  type Logger,
+  type LogLine,
+  notFound,
+  projectName,
+  type Redact,
+  type SecretBox,
+  sha256,
+  type Trigger,
+} from '@simpledeploy/core';
+import {
+  type Db,
+  type DeploymentRow,
+  findDeploymentsByStatus,
+  findStack,
+  findStackDeploymentsByStatus,
+  findVersionBySha,
+  getDeployment,
+  getVersion,
+  insertDeployment,
+  insertVersion,
+  lastGoodVersion,
+  listDeployments,
+  listVersions,
+  type StackRow,
+  stackStats,
+  updateDeployment,
+  updateStack,
+  updateVersion,
+  type VersionRow,
+} from '@simpledeploy/db';
+import pLimit from 'p-limit';
+import { createLogBus, type LogBus } from './log-bus';
+import type { SourceResolver } from './sources';
+import { decryptSecrets, registryLogins, type StackSecrets, stackRedactor } from './stack-secrets';
+import {
+  type DeploymentDetail,
+  type DeploymentView,
+  toDeploymentView,
+  toVersionView,
+  type VersionView,
+} from './views';
+import { createDockerConfig, materialize } from './workspace';
+
+export interface DeployerConfig {
+  dataDir: string;
+  projectPrefix: string;
+  maxConcurrent: number;
+  /** The child's whole environment before per-deploy additions: PATH, HOME, DOCKER_HOST. */
+  childEnv: Record<string, string>;
+  /** Program that provides `compose` (docker). */
+  dockerBin?: string;
+  /** Pause before re-applying a version after compose was killed mid-recreate. */
+  reapplyRetryDelayMs?: number;
+  reapplyAttempts?: number;
+  /** Lines kept in the stored log of one deployment. */
+  maxStoredLines?: number;
+}
+
+export interface DeployerDeps {
+  db: Db;
+  runner: CommandRunner;
+  clock: Clock;
+  logger: Logger;
+  secrets: SecretBox;
+  /** Server-wide redaction (the API key); each stack adds its own secrets on top. */
+  redact: Redact;
+  sources: SourceResolver;
+  config: DeployerConfig;
+  ids?: (prefix: string) => string;
+}
+
+export interface DeployOptions {
+  trigger: Trigger;
+  ref?: string | undefined;
+  force?: boolean | undefined;
+}
+
+export type DeployerEvent =
+  | { type: 'deployment'; deployment: DeploymentView }
+  | { type: 'stack'; stackId: string };
+
+/** Why a running deployment was aborted. */
+type AbortReason = 'cancel' | 'timeout' | 'shutdown';
+
+interface Active {
+  stackId: string;
+  controller: AbortController;
+}
+
+/** A failure of one deploy step: its message is what the deployment's `error` says. */
+class StepError extends Error {}
+
+export function defaultIds(clock: Clock) {
+  let counter = 0;
+  return (prefix: string) => {
+    counter = (counter + 1) % 1296;
+    const time = clock.now().getTime().toString(36).padStart(9, '0');
+    const rand = crypto.randomUUID().replace(/-/g, '').slice(0, 10);
+    return `${prefix}_${time}${counter.toString(36).padStart(2, '0')}${rand}`;
+  };
+}
+
+/**
+ * Deployments: a FIFO queue capped at `maxConcurrent` across stacks, one at a time per
+ * stack, coalescing of triggers, versions, automatic rollback, cancellation and timeouts.
+ */
+export function createDeployer(deps: DeployerDeps) {
+  const { db, runner, clock, logger, config } = deps;
+  const ids = deps.ids ?? defaultIds(clock);
+  const docker = config.dockerBin ?? 'docker';
+  const limit = pLimit(config.maxConcurrent);
+  const bus: LogBus = createLogBus();
+  const emitter = new EventEmitter();
+  emitter.setMaxListeners(0);
+  /** Per stack, the tail of its chain of deployments and control commands. */
+  const chains = new Map<string, Promise<void>>();
+  const active = new Map<string, Active>();
+  const waiters = new Map<string, ((d: DeploymentView) => void)[]>();
+  const retryDelay = config.reapplyRetryDelayMs ?? 3000;
+  const reapplyAttempts = config.reapplyAttempts ?? 3;
+  const maxStoredLines = config.maxStoredLines ?? 5000;
+  let closing = false;
+
+  const now = () => clock.now().toISOString();
+  const stackDir = (stackId: string) => join(config.dataDir, 'stacks', stackId);
+  const project = (stack: StackRow) => projectName(config.projectPrefix, stack.name);
+
+  const emit = (e: DeployerEvent) => emitter.emit('change', e);
+
+  function requireStack(idOrName: string): StackRow {
+    const s = findStack(db, idOrName);
+    if (!s) throw notFound('stack', idOrName);
+    return s;
+  }
+
+  function requireDeployment(id: string): DeploymentRow {
+    const d = getDeployment(db, id);
+    if (!d) throw notFound('deployment', id);
+    return d;
+  }
+
+  /** Runs fn after everything already chained for the stack; never rejects the chain. */
+  function chain(stackId: string, fn: () => Promise<void>): Promise<void> {
+    const prev = chains.get(stackId) ?? Promise.resolve();
+    const next = prev.then(fn).catch((err: unknown) => {
+      logger.error('stack task failed unexpectedly', { stackId, err });
+    });
+    chains.set(stackId, next);
+    void next.then(() => {
+      if (chains.get(stackId) === next) chains.delete(stackId);
+    });
+    return next;
+  }
+
+  function finish(id: string, status: DeploymentStatus, patch: Partial<DeploymentRow> = {}) {
+    const row = getDeployment(db, id);
+    const finishedAt = now();
+    const started = row?.startedAt ? Date.parse(row.startedAt) : undefined;
+    const lines = bus.lines(id) ?? [];
+    const updated = updateDeployment(db, id, {
+      status,
+      finishedAt,
+      durationMs: started !== undefined ? Date.parse(finishedAt) - started : null,
+      log: lines.slice(-maxStoredLines),
+      ...patch,
+    });
+    bus.end(id, status);
+    if (updated) {
+      const view = toDeploymentView(updated);
+      emit({ type: 'deployment', deployment: view });
+      for (const w of waiters.get(id) ?? []) w(view);
+    }
+    waiters.delete(id);
+  }
+
+  function schedule(dep: DeploymentRow) {
+    bus.open(dep.id);
+    void chain(dep.stackId, () => limit(() => execute(dep.id)));
+  }
+
+  function upsertVersion(
+    stackId: string,
+    state: DesiredState,
+    commit: string | undefined,
+  ): VersionRow {
+    const sha = sha256(canonicalJson(state));
+    const existing = findVersionBySha(db, stackId, sha);
+    if (existing) return existing;
+    return insertVersion(db, {
+      id: ids('ver'),
+      stackId,
+      sha256: sha,
+      gitCommit: commit ?? null,
+      state,
+      createdAt: now(),
+    });
+  }
+
+  /** Runs one compose command for a deployment, streaming its output into the log. */
+  async function compose(
+    depId: string,
+    redact: Redact,
+    target: ComposeTarget,
+    sub: string,
+    extra: string[],
+    env: Record<string, string>,
+    signal: AbortSignal,
+    cwd: string,
+  ) {
+    const args = composeArgs(target, sub, extra);
+    bus.append(depId, 'system', redact(`$ ${docker} ${args.join(' ')}`), now());
+    const res = await runner.run(docker, args, {
+      cwd,
+      env,
+      signal,
+      onLine: (l) => bus.append(depId, l.stream, redact(l.text), now()),
+    });
+    return res;
+  }
+
+  /** The last lines of stderr make the error message; compose puts the reason there. */
+  const tail = (text: string, redact: Redact) =>
+    redact(
+      text
+        .trim()
+        .split('\n')
+        .filter((l) => l.trim())
+        .slice(-3)
+        .join(' | '),
+    ).slice(0, 1000);
+
+  interface Applied {
+    ok: boolean;
+    aborted: boolean;
+    error?: string;
+  }
+
+  /** `up` of a version: the only step that changes running containers. */
+  async function up(
+    depId: string,
+    stack: StackRow,
+    secrets: StackSecrets,
+    redact: Redact,
+    state: DesiredState,
+    signal: AbortSignal,
+    withPull: boolean,
+  ): Promise<Applied> {
+    const dir = join(stackDir(stack.id), 'deploy');
+    const target = { ...(await materialize(dir, state)), project: project(stack) };
+    const dockerConfig = await createDockerConfig(registryLogins(secrets.registries));
+    const env = { ...config.childEnv, DOCKER_CONFIG: dockerConfig.dir, ...state.variables };
+    try {
+      const cfg = await compose(depId, redact, target, 'config', ['-q'], env, signal, dir);
+      if (cfg.aborted) return { ok: false, aborted: true };
+      if (cfg.exitCode !== 0) {
+        return {
+          ok: false,
+          aborted: false,
+          error: `the compose file is invalid: ${tail(cfg.stderr, redact)}`,
+        };
+      }
+      if (withPull) {
+        const pull = await compose(
+          depId,
+          redact,
+          target,
+          'pull',
+          [...state.services],
+          env,
+          signal,
+          dir,
+        );
+        if (pull.aborted) return { ok: false, aborted: true };
+        if (pull.exitCode !== 0) {
+          return {
+            ok: false,
+            aborted: false,
+            error: `pulling images failed: ${tail(pull.stderr, redact)}`,
+          };
+        }
+      }
+      touched.add(depId);
+      const res = await compose(
+        depId,
+        redact,
+        target,
+        'up',
+        ['-d', '--remove-orphans', '--wait', ...state.services],
+        env,
+        signal,
+        dir,
+      );
+      if (res.aborted) return { ok: false, aborted: true };
+      if (res.exitCode !== 0) {
+        return {
+          ok: false,
+          aborted: false,
+          error: `docker compose up failed: ${tail(res.stderr, redact)}`,
+        };
+      }
+      return { ok: true, aborted: false };
+    } finally {
+      await dockerConfig.dispose();
+    }
+  }
+
+  /** Deployments whose `up` started: only those need a re-apply when they fail or are killed. */
+  const touched = new Set<string>();
+
+  /** Re-applies a known-good version, retrying while the engine finishes a killed recreate. */
+  async function reapply(
+    depId: string,
+    stack: StackRow,
+    secrets: StackSecrets,
+    redact: Redact,
+    good: VersionRow,
+  ) {
+    let last: Applied = { ok: false, aborted: false };
+    for (let attempt = 1; attempt <= reapplyAttempts; attempt++) {
+      bus.append(
+        depId,
+        'system',
+        `re-applying version ${good.id} (${good.sha256.slice(0, 12)}), attempt ${attempt}`,
+        now(),
+      );
+      const controller = new AbortController();
+      const timer = clock.setTimeout(() => controller.abort(), stack.deployTimeoutSeconds * 1000);
+      try {
+        last = await up(depId, stack, secrets, redact, good.state, controller.signal, false);
+      } finally {
+        clock.clearTimeout(timer);
+      }
+      if (last.ok) {
+        const t = now();
+        updateVersion(db, good.id, { lastDeployedAt: t, lastSucceededAt: t });
+        updateStack(db, stack.id, {
+          currentVersionId: good.id,
+          deployedCommit: good.gitCommit,
+          updatedAt: t,
+        });
+        emit({ type: 'stack', stackId: stack.id });
+        return last;
+      }
+      if (attempt < reapplyAttempts && retryDelay > 0) await sleep(retryDelay);
+    }
+    return last;
+  }
+
+  const sleep = (ms: number) => new Promise<void>((r) => clock.setTimeout(r, ms));
+
+  async function execute(depId: string): Promise<void> {
+    const dep = getDeployment(db, depId);
+    if (!dep || dep.status !== 'queued') return;
+    if (closing) return;
+    const stack = findStack(db, dep.stackId);
+    if (!stack)
+      return finish(depId, 'failed', {
+        error: 'the stack was deleted before this deployment started',
+      });
+
+    let secrets: StackSecrets;
+    try {
+      secrets = decryptSecrets(stack, deps.secrets);
+    } catch (err) {
+      return finish(depId, 'failed', {
+        error: err instanceof AppError ? err.message : 'cannot read the stack secrets',
+      });
+    }
+    const redact = stackRedactor(secrets, deps.redact);
+    const controller = new AbortController();
+    active.set(depId, { stackId: stack.id, controller });
+    const timeoutMs = stack.deployTimeoutSeconds * 1000;
+    const timer = clock.setTimeout(
+      () => controller.abort('timeout' satisfies AbortReason),
+      timeoutMs,
+    );
+    const started = updateDeployment(db, depId, { status: 'running', startedAt: now() });
+    if (started) emit({ type: 'deployment', deployment: toDeploymentView(started) });
+    const log = (text: string) => bus.append(depId, 'system', redact(text), now());
+    const previousGood = stack.currentVersionId
+      ? getVersion(db, stack.id, stack.currentVersionId)
+      : undefined;
+
+    let version: VersionRow | undefined;
+    try {
+      if (dep.targetVersionId) {
+        version = getVersion(db, stack.id, dep.targetVersionId);
+        if (!version) throw new StepError(`version ${dep.targetVersionId} no longer exists`);
+        log(`rolling back to version ${version.id} (${version.sha256.slice(0, 12)})`);
+      } else {
+        log(`resolving the ${stack.repoUrl ? 'git' : 'inline'} source of ${stack.name}`);
+        const src = await deps.sources
+          .resolve(stack, secrets, {
+            ref: dep.ref ?? undefined,
+            signal: controller.signal,
+            log,
+            cacheDir: join(stackDir(stack.id), 'repo'),
+          })
+          .catch((err: unknown) => {
+            if (controller.signal.aborted) throw err;
+            throw new StepError(
+              err instanceof AppError ? redact(err.message) : 'reading the stack source failed',
+            );
+          });
+        version = upsertVersion(stack.id, src.state, src.commit);
+      }
+      updateDeployment(db, depId, { versionId: version.id, gitCommit: version.gitCommit });
+      log(`version ${version.id} sha256 ${version.sha256}`);
+      if (controller.signal.aborted) throw new StepError('aborted');
+
+      const res = await up(depId, stack, secrets, redact, version.state, controller.signal, true);
+      if (res.ok) {
+        const t = now();
+        updateVersion(db, version.id, { lastDeployedAt: t, lastSucceededAt: t });
+        updateStack(db, stack.id, {
+          currentVersionId: version.id,
+          deployedCommit: version.gitCommit,
+          updatedAt: t,
+        });
+        emit({ type: 'stack', stackId: stack.id });
+        log('deployment succeeded');
+        return finish(depId, 'succeeded');
+      }
+      if (!res.aborted) throw new StepError(res.error ?? 'the deployment failed');
+      throw new StepError('aborted');
+    } catch (err) {
+      const reason = controller.signal.aborted
+        ? (controller.signal.reason as AbortReason)
+        : undefined;
+      const message =
+        reason === 'cancel'
+          ? 'canceled'
+          : reason === 'timeout'
+            ? `timed out after ${stack.deployTimeoutSeconds} s`
+            : reason === 'shutdown'
+              ? 'simpledeploy was shut down during this deployment'
+              : err instanceof StepError
+                ? err.message
+                : 'the deployment failed unexpectedly';
+      if (!(err instanceof StepError) && !reason)
+        logger.error('deployment crashed', { depId, err });
+      if (version) updateVersion(db, version.id, { lastDeployedAt: now() });
+      log(`deployment ${reason ?? 'failed'}: ${message}`);
+      const status: DeploymentStatus =
+        reason === 'cancel' ? 'canceled' : reason === 'shutdown' ? 'interrupted' : 'failed';
+
+      // Containers were not touched: the running version is still the good one.
+      if (!touched.has(depId) || reason === 'shutdown') {
+        if (previousGood && status === 'failed') log(`version ${previousGood.id} is still running`);
+        return finish(depId, status, { error: message });
+      }
+      const wantsReapply = reason === 'cancel' || stack.autoRollback;
+      const good = reason === 'cancel' ? previousGood : lastGoodVersion(db, stack.id, version?.id);
+      if (!wantsReapply || !good) return finish(depId, status, { error: message });
+      const back = await reapply(depId, stack, secrets, redact, good);
+      if (reason === 'cancel') {
+        return finish(depId, 'canceled', {
+          error: back.ok
+            ? `canceled; version ${good.id} re-applied`
+            : `canceled; re-applying version ${good.id} failed: ${back.error ?? 'aborted'}`,
+        });
+      }
+      if (back.ok) {
+        log(`rolled back to version ${good.id}`);
+        return finish(depId, 'rolled_back', {
+          error: `${message}; rolled back to version ${good.id}`,
+        });
+      }
+      return finish(depId, 'failed', {
+        error: `${message}; rolling back to version ${good.id} failed too: ${back.error ?? 'aborted'}`,
+      });
+    } finally {
+      clock.clearTimeout(timer);
+      active.delete(depId);
+      touched.delete(depId);
+    }
+  }
+
+  function enqueue(stack: StackRow, opts: DeployOptions & { targetVersionId?: string }) {
+    if (closing)
+      throw new AppError('UNAVAILABLE', 'simpledeploy is shutting down; try again in a moment');
+    const row = insertDeployment(db, {
+      id: ids('dep'),
+      stackId: stack.id,
+      status: 'queued',
+      trigger: opts.trigger,
+      ref: opts.ref ?? null,
+      force: !!opts.force,
+      targetVersionId: opts.targetVersionId ?? null,
+      queuedAt: now(),
+    });
+    emit({ type: 'deployment', deployment: toDeploymentView(row) });
+    schedule(row);
+    return row;
+  }
+
+  return {
+    logs: bus,
+
+    /** Subscribes to deployment and stack state changes (the UI's push channel). */
+    onChange(listener: (e: DeployerEvent) => void): () => void {
+      emitter.on('change', listener);
+      return () => emitter.off('change', listener);
+    },
+
+    /**
+     * Queues a deployment. A trigger for a stack that already has one queued joins it
+     * (`coalesced`), so a burst of webhooks runs at most one more deploy.
+     */
+    deploy(
+      stackIdOrName: string,
+      opts: DeployOptions,
+    ): { deployment: DeploymentView; coalesced: boolean } {
+      const stack = requireStack(stackIdOrName);
+      const queued = findStackDeploymentsByStatus(db, stack.id, ['queued']).find(
+        (d) => d.trigger !== 'rollback',
+      );
+      if (queued) return { deployment: toDeploymentView(queued), coalesced: true };
+      return { deployment: toDeploymentView(enqueue(stack, opts)), coalesced: false };
+    },
+
+    /** Re-applies an earlier version; by default the last good one before the current. */
+    rollback(stackIdOrName: string, versionId?: string): DeploymentView {
+      const stack = requireStack(stackIdOrName);
+      let target: VersionRow | undefined;
+      if (versionId) {
+        target = getVersion(db, stack.id, versionId);
+        if (!target) throw notFound('version', versionId);
+      } else {
+        target = lastGoodVersion(db, stack.id, stack.currentVersionId ?? undefined);
+        if (!target)
+          throw conflict(`stack ${stack.name} has no earlier good version to roll back to`);
+      }
+      return toDeploymentView(enqueue(stack, { trigger: 'rollback', targetVersionId: target.id }));
+    },
+
+    cancel(id: string): DeploymentView {
+      const dep = requireDeployment(id);
+      if (dep.status === 'queued') {
+        finish(id, 'canceled', { error: 'canceled before it started' });
+        return toDeploymentView(requireDeployment(id));
+      }
+      const a = active.get(id);
+      if (dep.status === 'running' && a) {
+        a.controller.abort('cancel' satisfies AbortReason);
+        return toDeploymentView(dep);
+      }
+      throw conflict(`deployment ${id} has already ended (${dep.status})`, { status: dep.status });
+    },
+
+    /** Cancels the stack's running deployment, else its queued one. */
+    cancelStack(stackIdOrName: string): DeploymentView {
+      const stack = requireStack(stackIdOrName);
+      const open = findStackDeploymentsByStatus(db, stack.id, ['running', 'queued']);
+      const target = open.find((d) => d.status === 'running') ?? open[0];
+      if (!target) throw conflict(`stack ${stack.name} has no running or queued deployment`);
+      return this.cancel(target.id);
+    },
+
+    /** Resolves when the deployment has ended (at once if it already has). */
+    waitFor(id: string): Promise<DeploymentView> {
+      const dep = requireDeployment(id);
+      if (dep.status !== 'queued' && dep.status !== 'running')
+        return Promise.resolve(toDeploymentView(dep));
+      return new Promise((resolve) => {
+        const list = waiters.get(id) ?? [];
+        list.push(resolve);
+        waiters.set(id, list);
+      });
+    },
+
+    getDeployment(id: string): DeploymentDetail {
+      const dep = requireDeployment(id);
+      const live = bus.lines(id);
+      return { ...toDeploymentView(dep), log: live ?? dep.log ?? [] };
+    },
+
+    /** The stored log, for deployments the bus no longer holds. */
+    storedLog(id: string): { lines: LogLine[]; status: DeploymentStatus } {
+      const dep = requireDeployment(id);
+      return { lines: bus.lines(id) ?? dep.log ?? [], status: dep.status };
+    },
+
+    listDeployments(stackIdOrName: string): DeploymentView[] {
+      const stack = requireStack(stackIdOrName);
+      return listDeployments(db, stack.id, 50).map(toDeploymentView);
+    },
+
+    /** The stack's running deployment, else its latest. */
+    currentDeploymentId(stackIdOrName: string): string {
+      const stack = requireStack(stackIdOrName);
+      const open = findStackDeploymentsByStatus(db, stack.id, ['running']);
+      const id = open[0]?.id ?? listDeployments(db, stack.id, 1)[0]?.id;
+      if (!id) throw notFound('deployment for stack', stack.name);
+      return id;
+    },
+
+    listVersions(stackIdOrName: string): VersionView[] {
+      const stack = requireStack(stackIdOrName);
+      return listVersions(db, stack.id).map((v) => toVersionView(v, stack.currentVersionId));
+    },
+
+    getVersion(stackIdOrName: string, versionId: string) {
+      const stack = requireStack(stackIdOrName);
+      const v = getVersion(db, stack.id, versionId);
+      if (!v) throw notFound('version', versionId);
+      const redact = stackRedactor(decryptSecrets(stack, deps.secrets), deps.redact);
+      const redactRecord = (r: Record<string, string>) =>
+        Object.fromEntries(Object.entries(r).map(([k, val]) => [k, redact(val)]));
+      return {
+        ...toVersionView(v, stack.currentVersionId),
+        compose_files: v.state.composeFiles,
+        env_file: v.state.envFile ?? null,
+        services: v.state.services,
+        files: redactRecord(v.state.files),
+        variables: redactRecord(v.state.variables),
+      };
+    },
+
+    stats(stackIdOrName: string) {
+      const stack = requireStack(stackIdOrName);
+      const s = stackStats(db, stack.id);
+      const last = listDeployments(db, stack.id, 20).find((d) => d.finishedAt);
+      return {
+        deployments_total: s.total,
+        succeeded: s.succeeded,
+        failed: s.failed,
+        canceled: s.canceled,
+        last_deployed_at: last?.finishedAt ?? null,
+        last_status: last?.status ?? null,
+        mean_duration_ms: s.meanDurationMs === null ? null : Math.round(s.meanDurationMs),
+      };
+    },
+
+    /** Containers of the stack's compose project, from the engine. */
+    async services(stackIdOrName: string) {
+      const stack = requireStack(stackIdOrName);
+      const res = await runner.run(
+        docker,
+        composeProjectArgs(project(stack), 'ps', ['--all', '--format', 'json']),
+        {
+          env: config.childEnv,
+        },
+      );
+      if (res.exitCode !== 0) {
+        throw new AppError(
+          'UNAVAILABLE',
+          `cannot list the containers of ${stack.name}: the Docker engine did not answer`,
+          {
+            reason: tail(res.stderr, deps.redact),
+          },
+        );
+      }
+      return parsePsJson(res.stdout);
+    },
+
+    /**
+     * Marks deployments a previous process left queued or running as interrupted, so no
+     * deployment stays "running" forever after a crash. Returns how many it marked.
+     */
+    recoverInterrupted(): number {
+      const stale = findDeploymentsByStatus(db, ['queued', 'running']);
+      for (const d of stale) {
+        updateDeployment(db, d.id, {
+          status: 'interrupted',
+          finishedAt: now(),
+          error:
+            d.status === 'running'
+              ? 'simpledeploy stopped while this deployment was running; it did not finish'
+              : 'simpledeploy stopped before this queued deployment started',
+        });
+      }
+      if (stale.length)
+        logger.warn('marked deployments interrupted by a restart', { count: stale.length });
+      return stale.length;
+    },
+
+    /** Project name of a stack, for callers that run their own compose commands. */
+    projectOf: project,
+    stackDir,
+    chain,
+    requireStack,
+    emit,
+
+    isBusy(stackId: string): boolean {
+      return findStackDeploymentsByStatus(db, stackId, ['queued', 'running']).length > 0;
+    },
+
+    /** Stops taking work, interrupts what runs, and waits (bounded) for the chains to settle. */
+    async shutdown(timeoutMs = 15_000): Promise<void> {
+      closing = true;
+      for (const d of findDeploymentsByStatus(db, ['queued'])) {
+        finish(d.id, 'interrupted', {
+          error: 'simpledeploy was shut down before this deployment started',
+        });
+      }
+      for (const a of active.values()) a.controller.abort('shutdown' satisfies AbortReason);
+      const all = Promise.allSettled([...chains.values()]);
+      await Promise.race([all, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+    },
+
+    /** Removes a stack's working files (the row is deleted by the caller). */
+    async removeFiles(stackId: string) {
+      await rm(stackDir(stackId), { recursive: true, force: true });
+    },
+  };
+}
+
+export type Deployer = ReturnType<typeof createDeployer>;

@@ -1,0 +1,228 @@
+import { join } from 'node:path';
+import { composeArgs, composeProjectArgs } from '@simpledeploy/compose';
+import {
+  AppError,
+  type Clock,
+  CONTROL_COMMANDS,
+  type CommandRunner,
+  type ControlCommand,
+  conflict,
+  type Redact,
+  type SecretBox,
+  validation,
+} from '@simpledeploy/core';
+import {
+  type Db,
+  deleteStack,
+  findStackDeploymentsByStatus,
+  getVersion,
+  insertEvent,
+  type StackRow,
+  updateEvent,
+} from '@simpledeploy/db';
+import type { Deployer, DeployerConfig } from './deployer';
+import { decryptSecrets, registryLogins, stackRedactor } from './stack-secrets';
+import { type EventView, toEventView } from './views';
+import { createDockerConfig, materialize } from './workspace';
+
+export interface ControlRequest {
+  command: ControlCommand;
+  services?: string[];
+  service?: string;
+  replicas?: number;
+}
+
+export interface LifecycleDeps {
+  db: Db;
+  runner: CommandRunner;
+  clock: Clock;
+  secrets: SecretBox;
+  redact: Redact;
+  deployer: Deployer;
+  config: Pick<DeployerConfig, 'childEnv' | 'dockerBin'>;
+  ids: (prefix: string) => string;
+}
+
+const MAX_OUTPUT = 64 * 1024;
+const SERVICE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
+
+/** Validates a control body: every problem in one message. */
+export function parseControl(body: unknown): ControlRequest {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+    throw validation('the body must be a JSON object like {"command": "restart"}');
+  }
+  const b = body as Record<string, unknown>;
+  const unknown = Object.keys(b).filter(
+    (k) => !['command', 'services', 'service', 'replicas'].includes(k),
+  );
+  if (unknown.length) throw validation(`unknown field ${unknown.map((k) => `"${k}"`).join(', ')}`);
+  const command = b.command;
+  if (typeof command !== 'string' || !CONTROL_COMMANDS.includes(command as ControlCommand)) {
+    throw validation(`command must be one of ${CONTROL_COMMANDS.join(', ')}`, { field: 'command' });
+  }
+  if (command === 'scale') {
+    if (typeof b.service !== 'string' || !SERVICE.test(b.service)) {
+      throw validation('scale needs "service": the name of one service', { field: 'service' });
+    }
+    if (
+      typeof b.replicas !== 'number' ||
+      !Number.isInteger(b.replicas) ||
+      b.replicas < 0 ||
+      b.replicas > 100
+    ) {
+      throw validation('scale needs "replicas": a whole number from 0 to 100', {
+        field: 'replicas',
+      });
+    }
+    return { command, service: b.service, replicas: b.replicas };
+  }
+  let services: string[] = [];
+  if (b.services !== undefined) {
+    if (
+      !Array.isArray(b.services) ||
+      !b.services.every((s) => typeof s === 'string' && SERVICE.test(s))
+    ) {
+      throw validation('services must be a list of service names', { field: 'services' });
+    }
+    services = b.services as string[];
+  }
+  return { command: command as ControlCommand, services };
+}
+
+/** Start, stop, restart, pull, scale, down and delete: each recorded in the stack's history. */
+export function createLifecycle(deps: LifecycleDeps) {
+  const { db, runner, clock, deployer } = deps;
+  const docker = deps.config.dockerBin ?? 'docker';
+  const now = () => clock.now().toISOString();
+
+  function argsFor(req: ControlRequest): [string, string[]] {
+    switch (req.command) {
+      case 'start':
+      case 'stop':
+      case 'restart':
+      case 'pull':
+        return [req.command, req.services ?? []];
+      case 'down':
+        return ['down', ['--remove-orphans']];
+      case 'scale':
+        return [
+          'up',
+          [
+            '-d',
+            '--no-deps',
+            '--no-recreate',
+            '--scale',
+            `${req.service}=${req.replicas}`,
+            req.service ?? '',
+          ],
+        ];
+    }
+  }
+
+  async function runOnCurrent(stack: StackRow, eventId: string, req: ControlRequest) {
+    const secrets = decryptSecrets(stack, deps.secrets);
+    const redact = stackRedactor(secrets, deps.redact);
+    const version = stack.currentVersionId
+      ? getVersion(db, stack.id, stack.currentVersionId)
+      : undefined;
+    const [sub, extra] = argsFor(req);
+    let args: string[];
+    let cwd: string | undefined;
+    let env = deps.config.childEnv;
+    const dockerConfig = await createDockerConfig(registryLogins(secrets.registries));
+    try {
+      if (version) {
+        cwd = join(deployer.stackDir(stack.id), 'deploy');
+        const target = {
+          ...(await materialize(cwd, version.state)),
+          project: deployer.projectOf(stack),
+        };
+        env = { ...env, DOCKER_CONFIG: dockerConfig.dir, ...version.state.variables };
+        args = composeArgs(target, sub, extra);
+      } else {
+        args = composeProjectArgs(deployer.projectOf(stack), sub, extra);
+      }
+      const res = await runner.run(docker, args, { env, ...(cwd ? { cwd } : {}) });
+      const output = redact(`${res.stdout}${res.stderr}`).slice(-MAX_OUTPUT);
+      updateEvent(db, eventId, {
+        status: res.exitCode === 0 ? 'succeeded' : 'failed',
+        exitCode: res.exitCode,
+        output,
+      });
+    } catch (err) {
+      updateEvent(db, eventId, {
+        status: 'failed',
+        output: err instanceof AppError ? err.message : 'the command could not run',
+      });
+    } finally {
+      await dockerConfig.dispose();
+      deployer.emit({ type: 'stack', stackId: stack.id });
+    }
+  }
+
+  return {
+    /** Queues a lifecycle command behind the stack's deployments; answers at once with its event. */
+    control(stackIdOrName: string, req: ControlRequest): EventView {
+      const stack = deployer.requireStack(stackIdOrName);
+      if (req.command !== 'down' && !stack.currentVersionId) {
+        throw conflict(`stack ${stack.name} has not been deployed yet; deploy it first`);
+      }
+      const detail: Record<string, unknown> = { command: req.command };
+      if (req.services?.length) detail.services = req.services;
+      if (req.command === 'scale')
+        Object.assign(detail, { service: req.service, replicas: req.replicas });
+      const event = insertEvent(db, {
+        id: deps.ids('evt'),
+        stackId: stack.id,
+        kind: 'control',
+        detail,
+        status: 'queued',
+        createdAt: now(),
+      });
+      void deployer.chain(stack.id, async () => {
+        updateEvent(db, event.id, { status: 'running' });
+        await runOnCurrent(stack, event.id, req);
+      });
+      return toEventView(event);
+    },
+
+    /**
+     * Takes the compose project down and deletes the stack. When `down` fails the stack is
+     * kept, so nothing is lost to a Docker engine that is briefly away.
+     */
+    async remove(stackIdOrName: string, opts: { removeVolumes: boolean }): Promise<void> {
+      const stack = deployer.requireStack(stackIdOrName);
+      for (const d of findStackDeploymentsByStatus(db, stack.id, ['queued', 'running'])) {
+        try {
+          deployer.cancel(d.id);
+        } catch {
+          // It ended meanwhile.
+        }
+      }
+      let failure: string | undefined;
+      await deployer.chain(stack.id, async () => {
+        const extra = ['--remove-orphans', ...(opts.removeVolumes ? ['-v'] : [])];
+        const res = await runner.run(
+          docker,
+          composeProjectArgs(deployer.projectOf(stack), 'down', extra),
+          {
+            env: deps.config.childEnv,
+          },
+        );
+        if (res.exitCode !== 0)
+          failure = deps.redact(res.stderr.trim().split('\n').slice(-2).join(' | '));
+      });
+      if (failure !== undefined) {
+        throw new AppError(
+          'UNAVAILABLE',
+          `taking ${stack.name} down failed, so it was not deleted: ${failure}`,
+        );
+      }
+      await deployer.removeFiles(stack.id);
+      deleteStack(db, stack.id);
+      deployer.emit({ type: 'stack', stackId: stack.id });
+    },
+  };
+}
+
+export type Lifecycle = ReturnType<typeof createLifecycle>;

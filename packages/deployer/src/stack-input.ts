@@ -1,0 +1,86 @@
+import { validation } from '@simpledeploy/core';
+import { z } from 'zod';
+
+const secret = z.string().max(4096).nullable();
+const relPath = z.string().min(1).max(1024);
+
+const registry = z.strictObject({
+  registry: z.string().min(1).max(255),
+  username: z.string().min(1).max(255),
+  password: z.string().min(1).max(4096),
+});
+
+const serviceFilter = z
+  .union([z.array(z.string().min(1).max(128)).max(200), z.string().max(4096)])
+  .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter(Boolean));
+
+/** Interpolation values: numbers and booleans are accepted and passed to compose as text. */
+const variables = z
+  .record(
+    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'variable names are letters, digits and _'),
+    z.union([z.string().max(65536), z.number(), z.boolean()]).transform(String),
+  )
+  .refine((v) => Object.keys(v).length <= 500, 'at most 500 compose_variables');
+
+/** The fields of api.md's stack body, as sent (snake_case). Every field optional here; create adds its own rules. */
+export const stackFields = z.strictObject({
+  name: z.string(),
+  compose: z
+    .string()
+    .max(512 * 1024)
+    .nullable(),
+  repo_url: z.string().max(2048).nullable(),
+  repo_username: z.string().max(255).nullable(),
+  repo_token: secret,
+  repo_branch: z.string().min(1).max(255).nullable(),
+  compose_path: relPath.nullable(),
+  compose_includes: z.array(relPath).max(50),
+  compose_variables: variables,
+  service_filter: serviceFilter,
+  auto_deploy: z.boolean(),
+  reconcile_interval_seconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 24 * 3600),
+  auto_rollback: z.boolean(),
+  deploy_timeout_seconds: z
+    .number()
+    .int()
+    .min(10)
+    .max(24 * 3600),
+  webhook_secret: secret,
+  docker_registry: z.string().max(255).nullable(),
+  docker_username: z.string().max(255).nullable(),
+  docker_password: secret,
+  registries: z.array(registry).max(20),
+});
+
+export type StackFields = z.infer<typeof stackFields>;
+export type StackPatch = Partial<StackFields>;
+
+/** Parses a JSON body against the stack fields; every problem is reported at once. */
+export function parseStackBody(body: unknown): StackPatch {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+    throw validation('the request body must be a JSON object with the stack fields');
+  }
+  const res = stackFields.partial().safeParse(body);
+  if (!res.success) {
+    const problems = res.error.issues.map((i) => describeIssue(i));
+    throw validation(problems.join('; '), { problems });
+  }
+  return res.data;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const field = issue.path.join('.') || 'body';
+  if (issue.code === 'unrecognized_keys') {
+    return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}: see the stack fields in the API documentation`;
+  }
+  if (issue.code === 'invalid_type')
+    return `${field} must be ${issue.expected === 'array' ? 'a list' : issue.expected === 'record' ? 'an object' : `a ${issue.expected}`}`;
+  if (issue.code === 'too_big') return `${field} is too large (at most ${String(issue.maximum)})`;
+  if (issue.code === 'too_small')
+    return `${field} is too small (at least ${String(issue.minimum)})`;
+  return `${field}: ${issue.message}`;
+}

@@ -1,0 +1,248 @@
+import { checkComposeYaml } from '@simpledeploy/compose';
+import {
+  assertStackName,
+  type Clock,
+  conflict,
+  type SecretBox,
+  validation,
+} from '@simpledeploy/core';
+import {
+  type Db,
+  findDeploymentsByStatus,
+  findStackByName,
+  insertStack,
+  latestDeployment,
+  listStacks,
+  type NewStackRow,
+  type StackRow,
+  updateStack,
+} from '@simpledeploy/db';
+import { assertRelativeInside, assertRepoUrl } from '@simpledeploy/git';
+import type { Deployer } from './deployer';
+import { parseStackBody, type StackPatch } from './stack-input';
+import { decryptSecrets, type StoredRegistries } from './stack-secrets';
+import type { DeploymentView, StackView } from './views';
+import { toStackView } from './views';
+
+export interface StackServiceDeps {
+  db: Db;
+  clock: Clock;
+  secrets: SecretBox;
+  deployer: Deployer;
+  ids: (prefix: string) => string;
+}
+
+/** Fields whose change alters what a deploy would run; with auto_deploy they queue one. */
+const SHAPING_FIELDS: (keyof StackPatch)[] = [
+  'compose',
+  'repo_url',
+  'repo_username',
+  'repo_token',
+  'repo_branch',
+  'compose_path',
+  'compose_includes',
+  'compose_variables',
+  'service_filter',
+  'docker_registry',
+  'docker_username',
+  'docker_password',
+  'registries',
+];
+
+/** Stacks: validation of the API body, secrets encrypted on the way in, views on the way out. */
+export function createStackService(deps: StackServiceDeps) {
+  const { db, clock, secrets: box, deployer } = deps;
+  const now = () => clock.now().toISOString();
+
+  function view(row: StackRow, active?: Map<string, 'queued' | 'running'>): StackView {
+    const open = active ?? activeStatuses();
+    const st = open.get(row.id);
+    return toStackView(
+      row,
+      decryptSecrets(row, box),
+      st === 'running' ? 'deploying' : st === 'queued' ? 'queued' : 'idle',
+      latestDeployment(db, row.id),
+    );
+  }
+
+  /** One query for every stack's open deployment: a list of 500 stacks stays cheap. */
+  function activeStatuses(): Map<string, 'queued' | 'running'> {
+    const m = new Map<string, 'queued' | 'running'>();
+    for (const d of findDeploymentsByStatus(db, ['queued', 'running'])) {
+      if (d.status === 'running' || !m.has(d.stackId))
+        m.set(d.stackId, d.status as 'queued' | 'running');
+    }
+    return m;
+  }
+
+  const enc = (v: string | null | undefined) => (v ? box.encrypt(v) : null);
+
+  /** Applies a validated patch onto a row's columns; checks that need the merged result run after. */
+  function columns(patch: StackPatch, current: StackRow | undefined): Partial<NewStackRow> {
+    const out: Partial<NewStackRow> = {};
+    if (patch.compose !== undefined) {
+      out.compose = patch.compose;
+      if (patch.compose !== null) checkComposeYaml(patch.compose);
+    }
+    if (patch.repo_url !== undefined)
+      out.repoUrl = patch.repo_url === null ? null : assertRepoUrl(patch.repo_url);
+    if (patch.repo_username !== undefined) out.repoUsername = patch.repo_username || null;
+    if (patch.repo_token !== undefined) out.repoTokenEnc = enc(patch.repo_token);
+    if (patch.repo_branch !== undefined) {
+      if (patch.repo_branch !== null && !/^[^\s~^:?*[\\\0]+$/.test(patch.repo_branch)) {
+        throw validation('repo_branch is not a valid branch or tag name', { field: 'repo_branch' });
+      }
+      out.repoBranch = patch.repo_branch;
+    }
+    if (patch.compose_path !== undefined) {
+      out.composePath =
+        patch.compose_path === null
+          ? null
+          : assertRelativeInside(patch.compose_path, 'compose_path');
+    }
+    if (patch.compose_includes !== undefined) {
+      out.composeIncludes = patch.compose_includes.map((p, i) =>
+        assertRelativeInside(p, `compose_includes[${i}]`),
+      );
+    }
+    if (patch.compose_variables !== undefined) out.composeVariables = patch.compose_variables;
+    if (patch.service_filter !== undefined) {
+      for (const s of patch.service_filter) {
+        if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(s))
+          throw validation(`service_filter: "${s}" is not a service name`, {
+            field: 'service_filter',
+          });
+      }
+      out.serviceFilter = patch.service_filter;
+    }
+    if (patch.auto_deploy !== undefined) out.autoDeploy = patch.auto_deploy;
+    if (patch.reconcile_interval_seconds !== undefined) {
+      if (patch.reconcile_interval_seconds > 0 && patch.reconcile_interval_seconds < 5) {
+        throw validation('reconcile_interval_seconds must be 0 (never) or at least 5', {
+          field: 'reconcile_interval_seconds',
+        });
+      }
+      out.reconcileIntervalSeconds = patch.reconcile_interval_seconds;
+    }
+    if (patch.auto_rollback !== undefined) out.autoRollback = patch.auto_rollback;
+    if (patch.deploy_timeout_seconds !== undefined)
+      out.deployTimeoutSeconds = patch.deploy_timeout_seconds;
+    if (patch.webhook_secret !== undefined) out.webhookSecretEnc = enc(patch.webhook_secret);
+
+    const touchesRegistries =
+      patch.docker_registry !== undefined ||
+      patch.docker_username !== undefined ||
+      patch.docker_password !== undefined ||
+      patch.registries !== undefined;
+    if (touchesRegistries) {
+      const prev: StoredRegistries = current
+        ? decryptSecrets(current, box).registries
+        : { extra: [] };
+      const docker = {
+        registry:
+          patch.docker_registry !== undefined
+            ? patch.docker_registry
+            : (prev.docker?.registry ?? null),
+        username:
+          patch.docker_username !== undefined
+            ? patch.docker_username
+            : (prev.docker?.username ?? null),
+        password:
+          patch.docker_password !== undefined
+            ? patch.docker_password
+            : (prev.docker?.password ?? null),
+      };
+      if (!!docker.username !== !!docker.password) {
+        throw validation('docker_username and docker_password go together: set both or neither', {
+          field: docker.username ? 'docker_password' : 'docker_username',
+        });
+      }
+      const next: StoredRegistries = {
+        ...(docker.registry || docker.username || docker.password ? { docker } : {}),
+        extra: patch.registries ?? prev.extra,
+      };
+      out.registriesEnc =
+        next.docker || next.extra.length ? box.encrypt(JSON.stringify(next)) : null;
+    }
+    return out;
+  }
+
+  function checkSource(row: Pick<StackRow, 'compose' | 'repoUrl'>) {
+    if (row.compose && row.repoUrl) {
+      throw validation(
+        'give either compose (inline YAML) or repo_url (a git repository), not both',
+        { field: 'compose' },
+      );
+    }
+    if (!row.compose && !row.repoUrl) {
+      throw validation('a stack needs compose (inline YAML) or repo_url (a git repository)', {
+        field: 'compose',
+      });
+    }
+  }
+
+  return {
+    view,
+
+    list(): StackView[] {
+      const active = activeStatuses();
+      return listStacks(db).map((r) => view(r, active));
+    },
+
+    get(idOrName: string): StackView {
+      return view(deployer.requireStack(idOrName));
+    },
+
+    create(body: unknown): StackView {
+      const patch = parseStackBody(body);
+      const name = assertStackName(patch.name);
+      if (patch.compose && patch.repo_url)
+        checkSource({ compose: patch.compose, repoUrl: patch.repo_url });
+      const cols = columns(patch, undefined);
+      checkSource({ compose: cols.compose ?? null, repoUrl: cols.repoUrl ?? null });
+      if (findStackByName(db, name))
+        throw conflict(`a stack named ${name} already exists`, { field: 'name' });
+      const t = now();
+      const row = insertStack(db, {
+        ...cols,
+        id: deps.ids('stk'),
+        name,
+        createdAt: t,
+        updatedAt: t,
+      });
+      deployer.emit({ type: 'stack', stackId: row.id });
+      return view(row);
+    },
+
+    /** Only the fields sent change. With auto_deploy, a change to what gets deployed queues a deploy. */
+    update(
+      idOrName: string,
+      body: unknown,
+    ): { stack: StackView; deployment?: DeploymentView; coalesced?: boolean } {
+      const current = deployer.requireStack(idOrName);
+      const patch = parseStackBody(body);
+      if (patch.name !== undefined && patch.name !== current.name) {
+        throw validation(
+          'name cannot be changed: it is the compose project name; create a new stack instead',
+          { field: 'name' },
+        );
+      }
+      // Switching source kind clears the other one, so a PATCH can move a stack to git.
+      const switching: Partial<NewStackRow> = {};
+      if (patch.compose && patch.repo_url === undefined) switching.repoUrl = null;
+      if (patch.repo_url && patch.compose === undefined) switching.compose = null;
+      const cols = { ...switching, ...columns(patch, current) };
+      checkSource({ ...current, ...cols } as StackRow);
+      const row = updateStack(db, current.id, { ...cols, updatedAt: now() }) ?? current;
+      deployer.emit({ type: 'stack', stackId: row.id });
+      const shaping = SHAPING_FIELDS.some((f) => patch[f] !== undefined);
+      if (row.autoDeploy && shaping) {
+        const { deployment, coalesced } = deployer.deploy(row.id, { trigger: 'api' });
+        return { stack: view(row), deployment, coalesced };
+      }
+      return { stack: view(row) };
+    },
+  };
+}
+
+export type StackService = ReturnType<typeof createStackService>;
