@@ -18,9 +18,6 @@ export function assertRepoUrl(url: unknown, field = 'repo_url'): string {
   if (url.length > MAX_URL_LENGTH) {
     throw validation(`${field} is longer than ${MAX_URL_LENGTH} characters`, { field });
   }
-  if (UNSAFE_CHARS.test(url)) {
-    throw validation(`${field} must not contain spaces or control characters`, { field });
-  }
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
   if (scheme !== 'http' && scheme !== 'https') {
     // Never echo the URL itself: an scp-style or exotic URL may still carry a secret.
@@ -28,6 +25,9 @@ export function assertRepoUrl(url: unknown, field = 'repo_url'): string {
       `${field} must be an http:// or https:// URL; ssh, git@host:path, file and other transports are not supported`,
       { field },
     );
+  }
+  if (UNSAFE_CHARS.test(url)) {
+    throw validation(`${field} must not contain spaces or control characters`, { field });
   }
   let parsed: URL;
   try {
