@@ -319,6 +319,19 @@ describe('checkout', () => {
     expect(await readFile(join(dir, 'shared.txt'), 'utf8')).toBe('b');
   });
 
+  it('clones afresh once the clone has gathered too many packfiles', async () => {
+    const small = createGitClient({ maxPacks: 2 });
+    const repo = await createRepo('packs', { 'n.txt': '0' });
+    const dir = await tempDir();
+    const reused: boolean[] = [];
+    for (let i = 1; i <= 4; i++) {
+      await repo.commit({ 'n.txt': String(i) });
+      reused.push((await small.checkoutWithStats(repo.url, 'main', dir, creds)).reused);
+    }
+    expect(reused).toEqual([false, true, true, false]);
+    expect(await readFile(join(dir, 'n.txt'), 'utf8')).toBe('4');
+  });
+
   it('runs checkouts of the same directory one after the other', async () => {
     const repo = await createRepo('concurrent', { 'a.txt': 'a' });
     const dir = await tempDir();

@@ -17,6 +17,7 @@ import git, { type GitAuth, type ServerRef } from 'isomorphic-git';
 import nodeHttp, { type HttpClient } from 'isomorphic-git/http/node';
 import { type GitErrorContext, gitError, toGitError } from './errors';
 import { resolveInside } from './paths';
+import { assertRefName } from './refs';
 import { assertRepoUrl } from './url';
 
 /** Username sent with a token when none is given: GitHub, Gitea and Forgejo accept any. */
@@ -146,6 +147,7 @@ export function createGitClient(options: GitClientOptions = {}): SimpleDeployGit
 
   async function resolveRemote(url: string, ref: string | undefined, creds: GitCredentials) {
     const clean = assertRepoUrl(url);
+    if (ref !== undefined) assertRefName(ref, 'ref');
     const s = session(clean, creds);
     const started = performance.now();
     try {
@@ -180,6 +182,7 @@ export function createGitClient(options: GitClientOptions = {}): SimpleDeployGit
     creds: GitCredentials,
   ): Promise<GitCheckout & CheckoutStats> {
     const clean = assertRepoUrl(url);
+    if (ref !== undefined) assertRefName(ref, 'ref');
     const workDir = resolve(dir);
     const s = session(clean, creds);
     const previous = locks.get(workDir) ?? Promise.resolve();

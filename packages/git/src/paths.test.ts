@@ -101,6 +101,9 @@ describe('resolveInside', () => {
     await symlink('../outside/not-yet.yaml', join(root, 'dangling-out.yml'));
     await symlink('deploy/not-yet.yaml', join(root, 'dangling-in.yml'));
     await symlink('loop-b', join(root, 'loop-a'));
+    await mkdir(join(root, '.git'));
+    await writeFile(join(root, '.git', 'config'), '[remote "origin"]');
+    await symlink('.git/config', join(root, 'git-config.yml'));
     await symlink('loop-a', join(root, 'loop-b'));
   });
 
@@ -142,6 +145,12 @@ describe('resolveInside', () => {
     expect((error as AppError).code).toBe('VALIDATION');
     expect((error as AppError).message).toMatch(
       /^compose_path .* is a symlink that leads outside the repository$/,
+    );
+  });
+
+  it('rejects a symlink into .git', async () => {
+    await expect(resolveInside(root, 'git-config.yml', 'compose_path')).rejects.toThrow(
+      'compose_path git-config.yml is a symlink into .git',
     );
   });
 

@@ -1,5 +1,5 @@
 import { lstat, readlink, realpath } from 'node:fs/promises';
-import { dirname, isAbsolute, posix, relative, resolve, sep } from 'node:path';
+import { dirname, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import { validation } from '@simpledeploy/core';
 
 const MAX_PATH_LENGTH = 1024;
@@ -77,6 +77,10 @@ export async function resolveInside(
       field,
       path: normalized,
     });
+  }
+  // .git is not part of the content (and holds the remote's configuration).
+  if (isWithin(join(root, '.git'), real)) {
+    throw validation(`${field} ${normalized} is a symlink into .git`, { field, path: normalized });
   }
   return real;
 }
