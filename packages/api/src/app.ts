@@ -1,3 +1,4 @@
+import { createNodeWebSocket } from '@hono/node-ws';
 import { AppError } from '@simpledeploy/core';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -6,8 +7,12 @@ import type { AppDeps, AppEnv } from './deps';
 import { createErrorHandler, notFoundHandler } from './errors';
 import { accessLog } from './middleware/access-log';
 import { apiKeyAuth } from './middleware/auth';
+import { deploymentRoutes } from './routes/deployments';
+import { eventRoutes } from './routes/events';
 import { healthRoutes } from './routes/health';
+import { logRoutes } from './routes/logs';
 import { metricsRoutes } from './routes/metrics';
+import { stackRoutes } from './routes/stacks';
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
@@ -16,10 +21,13 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
  * deps. Routes are chained (`.route(...)`) so their types reach `AppType` and the web
  * UI's hono/client.
  */
-export function createApp(deps: AppDeps) {
+export function createApi(deps: AppDeps) {
   const maxSize = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const auth = apiKeyAuth({ apiKey: deps.apiKey });
-  return new Hono<AppEnv>()
+  const root = new Hono<AppEnv>();
+  // WebSocket upgrades are answered by this same app (auth and routing included).
+  const nodeWs = createNodeWebSocket({ app: root });
+  const app = root
     .onError(createErrorHandler(deps.logger))
     .notFound(notFoundHandler)
     .use('*', requestId(), accessLog(deps.logger))
@@ -39,7 +47,17 @@ export function createApp(deps: AppDeps) {
     .use('/api/v1/*', auth)
     .use('/webhook', auth)
     .route('/', healthRoutes(deps))
-    .route('/', metricsRoutes(deps));
+    .route('/', metricsRoutes(deps))
+    .route('/', stackRoutes(deps.domain))
+    .route('/', deploymentRoutes(deps.domain))
+    .route('/', logRoutes(deps.domain.deployer, nodeWs.upgradeWebSocket))
+    .route('/', eventRoutes(deps.domain, nodeWs.upgradeWebSocket));
+  return { app, injectWebSocket: nodeWs.injectWebSocket, wss: nodeWs.wss };
+}
+
+/** The Hono app alone, e.g. for `app.request(...)` in tests. */
+export function createApp(deps: AppDeps) {
+  return createApi(deps).app;
 }
 
 /** The app's type, for `hc<AppType>()` in the web UI (a type-only import). */

@@ -1,4 +1,5 @@
 import type { Logger } from '@simpledeploy/core';
+import type { DomainDeps } from './domain';
 
 /** The result of one health probe. `error` is a short sentence, safe to show unauthenticated callers. */
 export interface ComponentHealth {
@@ -32,6 +33,8 @@ export interface AppDeps {
   health: HealthChecks;
   /** Extra Prometheus exposition text appended to `GET /metrics`. */
   metrics?: () => string | Promise<string>;
+  /** Stacks, deployments, versions, logs and lifecycle commands. */
+  domain: DomainDeps;
   /** Largest request body accepted, in bytes (default 1 MiB); larger ones get 413. */
   maxBodyBytes?: number;
 }

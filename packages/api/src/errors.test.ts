@@ -68,9 +68,9 @@ describe('error mapping', () => {
 
   it('answers a body over the limit with 413 PAYLOAD_TOO_LARGE', async () => {
     const app = createApp(testDeps());
-    app.post('/webhook', async (c) => c.json({ size: (await c.req.text()).length }));
+    app.post('/api/v1/echo', async (c) => c.json({ size: (await c.req.text()).length }));
     const big = 'x'.repeat(1024 * 1024 + 1);
-    const res = await app.request('/webhook', { method: 'POST', headers: auth, body: big });
+    const res = await app.request('/api/v1/echo', { method: 'POST', headers: auth, body: big });
     expect(res.status).toBe(413);
     expect(await res.json()).toEqual({
       error: {
@@ -79,7 +79,7 @@ describe('error mapping', () => {
         details: { max_bytes: 1024 * 1024 },
       },
     });
-    const ok = await app.request('/webhook', {
+    const ok = await app.request('/api/v1/echo', {
       method: 'POST',
       headers: auth,
       body: 'x'.repeat(1024 * 1024),
@@ -89,14 +89,14 @@ describe('error mapping', () => {
 
   it('applies the limit to streamed bodies without a content-length', async () => {
     const app = createApp(testDeps({ maxBodyBytes: 10 }));
-    app.post('/webhook', async (c) => c.text(await c.req.text()));
+    app.post('/api/v1/echo', async (c) => c.text(await c.req.text()));
     const body = new ReadableStream({
       start(controller) {
         controller.enqueue(new TextEncoder().encode('0123456789abc'));
         controller.close();
       },
     });
-    const res = await app.request('/webhook', {
+    const res = await app.request('/api/v1/echo', {
       method: 'POST',
       headers: auth,
       body,

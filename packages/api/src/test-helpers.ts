@@ -1,5 +1,6 @@
 import type { LogFields, Logger } from '@simpledeploy/core';
 import type { AppDeps } from './deps';
+import { testDomain } from './test-domain';
 
 export interface LogEntry {
   level: 'debug' | 'info' | 'warn' | 'error';
@@ -42,5 +43,6 @@ export function testDeps(overrides: Partial<AppDeps> = {}): AppDeps {
       compose: async () => ({ ok: true, version: '2.26.1' }),
     },
     ...overrides,
+    domain: overrides.domain ?? testDomain(),
   };
 }

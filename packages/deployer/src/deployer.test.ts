@@ -12,10 +12,8 @@ import {
   sub,
 } from '@simpledeploy/testing/fakes';
 import { describe, expect, it } from 'vitest';
-import { createDeployer, defaultIds } from './deployer';
-import { createLifecycle } from './lifecycle';
+import { createServices } from './services';
 import { createSourceResolver } from './sources';
-import { createStackService } from './stack-service';
 
 const API_KEY = 'server-api-key-123';
 const compose = (tag: string) => `services:\n  web:\n    image: 127.0.0.1:5000/web:${tag}\n`;
@@ -26,8 +24,7 @@ function setup(opts: { maxConcurrent?: number } = {}) {
   const clock = createFakeClock();
   const dataDir = mkdtempSync(join(tmpdir(), 'sd-unit-'));
   const secrets = createSecretBox('unit-test-key');
-  const ids = defaultIds(clock);
-  const deployer = createDeployer({
+  const { deployer, stacks, lifecycle } = createServices({
     db,
     runner,
     clock,
@@ -35,7 +32,6 @@ function setup(opts: { maxConcurrent?: number } = {}) {
     secrets,
     redact: createRedactor([API_KEY]),
     sources: createSourceResolver(),
-    ids,
     config: {
       dataDir,
       projectPrefix: 'simpledeploy',
@@ -43,17 +39,6 @@ function setup(opts: { maxConcurrent?: number } = {}) {
       childEnv: { PATH: '/usr/bin:/bin', HOME: '/root' },
       reapplyRetryDelayMs: 0,
     },
-  });
-  const stacks = createStackService({ db, clock, secrets, deployer, ids });
-  const lifecycle = createLifecycle({
-    db,
-    runner,
-    clock,
-    secrets,
-    redact: createRedactor([API_KEY]),
-    deployer,
-    ids,
-    config: { childEnv: { PATH: '/usr/bin:/bin' } },
   });
   return { db, runner, clock, dataDir, deployer, stacks, lifecycle };
 }

@@ -37,6 +37,7 @@ import {
   insertVersion,
   lastGoodVersion,
   listDeployments,
+  listStacks,
   listVersions,
   type StackRow,
   stackStats,
@@ -690,6 +691,14 @@ export function createDeployer(deps: DeployerDeps) {
       if (stale.length)
         logger.warn('marked deployments interrupted by a restart', { count: stale.length });
       return stale.length;
+    },
+
+    /** For `POST /webhook` without a name: the stack named `default`, else the oldest stack. */
+    defaultStackName(): string {
+      const all = listStacks(db);
+      const pick = all.find((s) => s.name === 'default') ?? all[0];
+      if (!pick) throw notFound('stack', 'default');
+      return pick.name;
     },
 
     /** Project name of a stack, for callers that run their own compose commands. */

@@ -2,6 +2,7 @@ export * from './deployer';
 export * from './lifecycle';
 export * from './log-bus';
 export * from './runner/execa-runner';
+export * from './services';
 export * from './sources';
 export * from './stack-input';
 export * from './stack-secrets';

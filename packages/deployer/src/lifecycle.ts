@@ -17,6 +17,7 @@ import {
   findStackDeploymentsByStatus,
   getVersion,
   insertEvent,
+  listEvents,
   type StackRow,
   updateEvent,
 } from '@simpledeploy/db';
@@ -161,6 +162,12 @@ export function createLifecycle(deps: LifecycleDeps) {
   }
 
   return {
+    /** The stack's lifecycle history, newest first. */
+    history(stackIdOrName: string): EventView[] {
+      const stack = deployer.requireStack(stackIdOrName);
+      return listEvents(db, stack.id).map(toEventView);
+    },
+
     /** Queues a lifecycle command behind the stack's deployments; answers at once with its event. */
     control(stackIdOrName: string, req: ControlRequest): EventView {
       const stack = deployer.requireStack(stackIdOrName);

@@ -72,7 +72,9 @@ describe('API key auth', () => {
       method: 'POST',
       headers: { 'X-API-KEY': TEST_KEY },
     });
-    expect(ok.status).toBe(202);
+    // Past auth: with no stacks yet the webhook says which stack is missing.
+    expect(ok.status).toBe(404);
+    expect((await ok.json()).error.message).toContain("stack 'default'");
   });
 
   it('answers 401 rather than 404 for unknown API routes without a key', async () => {

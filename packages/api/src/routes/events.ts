@@ -1,0 +1,65 @@
+import type { DeployerEvent } from '@simpledeploy/deployer';
+import { Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import type { UpgradeWebSocket } from 'hono/ws';
+import type { AppEnv } from '../deps';
+import type { DomainDeps } from '../domain';
+
+type PushMessage =
+  | { type: 'deployment'; deployment: unknown }
+  | { type: 'stack'; stack: unknown }
+  | { type: 'stack_deleted'; stack_id: string };
+
+/**
+ * The push channel for state changes, so a stack list updates without polling:
+ * WebSocket `GET /api/v1/events/ws` and SSE `GET /api/v1/events`.
+ */
+export function eventRoutes({ deployer, stacks }: DomainDeps, upgradeWebSocket: UpgradeWebSocket) {
+  const toMessage = (e: DeployerEvent): PushMessage => {
+    if (e.type === 'deployment') return { type: 'deployment', deployment: e.deployment };
+    try {
+      return { type: 'stack', stack: stacks.get(e.stackId) };
+    } catch {
+      return { type: 'stack_deleted', stack_id: e.stackId };
+    }
+  };
+  return new Hono<AppEnv>()
+    .get(
+      '/api/v1/events/ws',
+      upgradeWebSocket(() => {
+        let off = () => {};
+        return {
+          onOpen(_e, ws) {
+            off = deployer.onChange((e) => ws.send(JSON.stringify(toMessage(e))));
+          },
+          onClose() {
+            off();
+          },
+        };
+      }),
+    )
+    .get('/api/v1/events', (c) =>
+      streamSSE(c, async (stream) => {
+        const queue: PushMessage[] = [];
+        let wake = () => {};
+        let open = true;
+        const off = deployer.onChange((e) => {
+          queue.push(toMessage(e));
+          wake();
+        });
+        stream.onAbort(() => {
+          open = false;
+          off();
+          wake();
+        });
+        while (open) {
+          const m = queue.shift();
+          if (m) await stream.writeSSE({ event: m.type, data: JSON.stringify(m) });
+          else
+            await new Promise<void>((r) => {
+              wake = r;
+            });
+        }
+      }),
+    );
+}

@@ -1,0 +1,102 @@
+import type { Deployer } from '@simpledeploy/deployer';
+import { Hono } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import type { UpgradeWebSocket, WSContext } from 'hono/ws';
+import type { AppEnv } from '../deps';
+import { followLog, type LogEvent, wireLine } from '../log-stream';
+
+/** A viewer that cannot keep up is dropped rather than buffered without bound. */
+const MAX_WS_BUFFER = 8 * 1024 * 1024;
+
+/**
+ * Live deployment logs over WebSocket and Server-Sent Events, by deployment id or by
+ * stack (its running deployment, else its latest).
+ */
+export function logRoutes(deployer: Deployer, upgradeWebSocket: UpgradeWebSocket) {
+  const byStack = (stack: string) => deployer.currentDeploymentId(stack);
+
+  const ws = (resolveId: (param: string) => string, param: 'id' | 'stack') =>
+    upgradeWebSocket((c) => {
+      // Resolved before the upgrade so an unknown id is a 404, not a socket that closes.
+      const id = resolveId(c.req.param(param) ?? '');
+      let stop = () => {};
+      return {
+        onOpen(_evt, socket: WSContext) {
+          const raw = socket.raw as { bufferedAmount?: number } | undefined;
+          stop = followLog(deployer, id, (e: LogEvent) => {
+            if ((raw?.bufferedAmount ?? 0) > MAX_WS_BUFFER) {
+              stop();
+              socket.close(1013, 'viewer too slow');
+              return;
+            }
+            if (e.type === 'line') socket.send(JSON.stringify(wireLine(e.line)));
+            else {
+              socket.send(JSON.stringify({ type: 'end', status: e.status }));
+              socket.close(1000, 'deployment ended');
+            }
+          });
+        },
+        onClose() {
+          stop();
+        },
+      };
+    });
+
+  const sse =
+    (resolveId: (param: string) => string, param: 'id' | 'stack') =>
+    async (c: import('hono').Context<AppEnv>) => {
+      const id = resolveId(c.req.param(param) ?? '');
+      if (c.req.query('follow') !== 'true') {
+        const { lines, status } = deployer.storedLog(id);
+        return c.json({ deployment_id: id, status, lines: lines.map(wireLine) });
+      }
+      return streamSSE(c, async (stream) => {
+        // Lines are queued and written one at a time, so a slow reader never blocks the deploy.
+        const queue: LogEvent[] = [];
+        let wake = () => {};
+        let ended = false;
+        const stop = followLog(deployer, id, (e) => {
+          queue.push(e);
+          wake();
+        });
+        stream.onAbort(() => {
+          ended = true;
+          stop();
+          wake();
+        });
+        while (!ended) {
+          const e = queue.shift();
+          if (!e) {
+            await new Promise<void>((r) => {
+              wake = r;
+            });
+            continue;
+          }
+          if (e.type === 'line') {
+            await stream.writeSSE({
+              id: String(e.line.seq),
+              data: JSON.stringify(wireLine(e.line)),
+            });
+          } else {
+            await stream.writeSSE({
+              event: 'end',
+              data: JSON.stringify({ type: 'end', status: e.status }),
+            });
+            ended = true;
+          }
+        }
+        stop();
+      });
+    };
+
+  const direct = (id: string) => {
+    deployer.storedLog(id); // 404 for an unknown id
+    return id;
+  };
+
+  return new Hono<AppEnv>()
+    .get('/api/v1/deployments/:id/logs/ws', ws(direct, 'id'))
+    .get('/api/v1/deployments/:id/logs', sse(direct, 'id'))
+    .get('/api/v1/stacks/:stack/logs/ws', ws(byStack, 'stack'))
+    .get('/api/v1/stacks/:stack/logs', sse(byStack, 'stack'));
+}
