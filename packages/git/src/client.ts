@@ -230,7 +230,8 @@ export function createGitClient(options: GitClientOptions = {}): SimpleDeployGit
     try {
       const result = await fetchTarget(s, dir, target);
       await resetWorkTree(dir, result.commit, tracked);
-      return { dir, reused, ...result };
+      // A full fetch starts from an empty object store: nothing of the old clone was kept.
+      return { dir, reused: reused && !result.deepFetch, ...result };
     } catch (error) {
       // A damaged clone is worth one fresh try; a remote refusal is not.
       if (!reused || isRemoteFailure(error, s)) throw error;
