@@ -258,12 +258,20 @@ export async function startGitServer(options: StartGitServerOptions): Promise<Te
       return;
     }
     const requestUrl = new URL(req.url ?? '/', url);
+    let pathInfo: string;
+    try {
+      pathInfo = decodeURIComponent(requestUrl.pathname);
+    } catch {
+      req.resume();
+      res.writeHead(400, { 'Content-Type': 'text/plain' }).end('bad path\n');
+      return;
+    }
     const env: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
       ...COMMIT_ENV,
       GIT_PROJECT_ROOT: root,
       GIT_HTTP_EXPORT_ALL: '1',
-      PATH_INFO: decodeURIComponent(requestUrl.pathname),
+      PATH_INFO: pathInfo,
       QUERY_STRING: requestUrl.search.slice(1),
       REQUEST_METHOD: req.method ?? 'GET',
       CONTENT_TYPE: req.headers['content-type'] ?? '',
