@@ -1,0 +1,203 @@
+import { useEffect } from 'preact/hooks';
+import { api, type Drift, isGitStack, type Stack } from '../api';
+import { useResource } from '../hooks';
+import { formatDuration, shortSha } from '../lib/format';
+import { DriftBadge } from './DriftBadge';
+import { Empty, ErrorNote, Loading, StatusBadge, Time } from './ui';
+
+export function OverviewTab({ stack, refreshKey }: { stack: Stack; refreshKey: number }) {
+  const services = useResource(`services:${stack.id}`, (signal) =>
+    api.services(stack.id, signal).then((r) => r.services),
+  );
+  const drift = useResource(`drift:${stack.id}`, (signal) => api.drift(stack.id, signal));
+  const stats = useResource(`stats:${stack.id}`, (signal) => api.stats(stack.id, signal));
+
+  // Refresh when the parent says something changed.
+  useEffect(() => {
+    if (refreshKey === 0) return;
+    services.reload();
+    drift.reload();
+    stats.reload();
+  }, [refreshKey]);
+
+  return (
+    <div class="overview">
+      <section class="panel" aria-labelledby="services-title">
+        <div class="panel-head">
+          <h2 id="services-title">Services</h2>
+          <button
+            type="button"
+            class="btn btn-sm"
+            onClick={services.reload}
+            data-testid="refresh-services"
+          >
+            Refresh
+          </button>
+        </div>
+        {services.error ? (
+          <ErrorNote error={services.error} prefix="Could not load services" />
+        ) : null}
+        {services.loading && !services.data ? <Loading label="Loading services…" /> : null}
+        {services.data && services.data.length === 0 ? (
+          <Empty title="No containers">Nothing of this stack is running on the host.</Empty>
+        ) : null}
+        {services.data?.length ? (
+          <div class="table-wrap">
+            <table class="table" data-testid="services-table">
+              <thead>
+                <tr>
+                  <th scope="col">Service</th>
+                  <th scope="col">Container</th>
+                  <th scope="col">State</th>
+                  <th scope="col">Health</th>
+                  <th scope="col">Image</th>
+                </tr>
+              </thead>
+              <tbody>
+                {services.data.map((row) => (
+                  <tr key={row.container} data-testid="service-row" data-service={row.service}>
+                    <th scope="row" data-label="Service">
+                      {row.service}
+                    </th>
+                    <td data-label="Container" class="mono">
+                      {row.container}
+                    </td>
+                    <td data-label="State" class="svc-state">
+                      <StatusBadge status={row.state || 'unknown'} />
+                    </td>
+                    <td data-label="Health">
+                      {row.health ? (
+                        <StatusBadge status={row.health} />
+                      ) : (
+                        <span class="muted">—</span>
+                      )}
+                    </td>
+                    <td data-label="Image" class="mono break">
+                      {row.image}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ) : null}
+      </section>
+
+      <section class="panel" aria-labelledby="drift-title" data-testid="drift-panel">
+        <div class="panel-head">
+          <h2 id="drift-title">Drift</h2>
+          <button
+            type="button"
+            class="btn btn-sm"
+            onClick={drift.reload}
+            data-testid="refresh-drift"
+          >
+            Check again
+          </button>
+        </div>
+        {drift.error ? <ErrorNote error={drift.error} prefix="Could not check drift" /> : null}
+        {drift.loading && !drift.data ? <Loading label="Checking drift…" /> : null}
+        {drift.data ? <DriftDetails drift={drift.data} git={isGitStack(stack)} /> : null}
+      </section>
+
+      <section class="panel" aria-labelledby="stats-title">
+        <h2 id="stats-title">Deployments</h2>
+        {stats.error ? <ErrorNote error={stats.error} prefix="Could not load stats" /> : null}
+        {stats.data ? (
+          <dl class="stats" data-testid="stats">
+            <div>
+              <dt>Total</dt>
+              <dd>{stats.data.deployments_total}</dd>
+            </div>
+            <div>
+              <dt>Succeeded</dt>
+              <dd class="ok">{stats.data.succeeded}</dd>
+            </div>
+            <div>
+              <dt>Failed</dt>
+              <dd class="bad">{stats.data.failed}</dd>
+            </div>
+            <div>
+              <dt>Canceled</dt>
+              <dd>{stats.data.canceled}</dd>
+            </div>
+            <div>
+              <dt>Mean duration</dt>
+              <dd>{formatDuration(stats.data.mean_duration_ms)}</dd>
+            </div>
+            <div>
+              <dt>Last deployed</dt>
+              <dd>
+                <Time iso={stats.data.last_deployed_at} />
+              </dd>
+            </div>
+          </dl>
+        ) : stats.loading ? (
+          <Loading />
+        ) : null}
+        <PollHealth stack={stack} />
+      </section>
+    </div>
+  );
+}
+
+function DriftDetails({ drift, git }: { drift: Drift; git: boolean }) {
+  return (
+    <div>
+      <p>
+        <DriftBadge drift={drift} />
+      </p>
+      {git && drift.git ? (
+        <p class="muted">
+          Deployed <span class="mono">{shortSha(drift.git.deployed_commit)}</span>, remote{' '}
+          <span class="mono">{shortSha(drift.git.remote_commit)}</span>
+          {drift.git.behind ? ' — a newer commit is waiting to be deployed.' : '.'}
+        </p>
+      ) : null}
+      {drift.services.length ? (
+        <ul class="drift-list" data-testid="drift-services">
+          {drift.services.map((d, i) => (
+            <li key={i}>
+              <strong>{d.service}</strong>{' '}
+              <span class="badge badge-drift">{d.type.replace('_', ' ')}</span>
+              {d.expected !== undefined || d.actual !== undefined ? (
+                <span class="muted">
+                  {' '}
+                  expected <code>{show(d.expected)}</code>, found <code>{show(d.actual)}</code>
+                </span>
+              ) : null}
+            </li>
+          ))}
+        </ul>
+      ) : drift.in_sync ? (
+        <p class="muted">The running containers match the deployed version.</p>
+      ) : null}
+    </div>
+  );
+}
+
+function show(v: unknown): string {
+  if (v === null || v === undefined) return 'nothing';
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+function PollHealth({ stack }: { stack: Stack }) {
+  const interval = stack.reconcile_interval_seconds ?? 0;
+  const poll = stack.poll;
+  return (
+    <p class="muted poll-line" data-testid="poll-line">
+      {interval > 0 ? `Reconciles every ${interval}s` : 'Reconciling is off'}
+      {poll?.last_poll_at ? (
+        <>
+          {' · last check '}
+          <Time iso={poll.last_poll_at} />
+        </>
+      ) : null}
+      {poll?.last_error ? (
+        <span class="error-text">
+          {' · '}failing{poll.failures ? ` (${poll.failures}×)` : ''}: {poll.last_error}
+        </span>
+      ) : null}
+    </p>
+  );
+}
