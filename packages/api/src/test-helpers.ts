@@ -46,3 +46,8 @@ export function testDeps(overrides: Partial<AppDeps> = {}): AppDeps {
     domain: overrides.domain ?? testDomain(),
   };
 }
+
+/** Test-side view of a JSON response body: assertions check its shape. */
+// biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON and assert on it
+export type Json = any;
+export const json = async (res: Response): Promise<Json> => res.json();

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createApp } from '../app';
 import type { AppEnv } from '../deps';
 import { createErrorHandler } from '../errors';
-import { TEST_KEY, testDeps } from '../test-helpers';
+import { json, TEST_KEY, testDeps } from '../test-helpers';
 import { apiKeyAuth } from './auth';
 
 function appWithRoutes() {
@@ -16,7 +16,7 @@ function appWithRoutes() {
 
 const expectUnauthorized = async (res: Response) => {
   expect(res.status).toBe(401);
-  const body = await res.json();
+  const body = await json(res);
   expect(body).toEqual({
     error: { code: 'UNAUTHORIZED', message: expect.stringContaining('API key'), details: {} },
   });
@@ -45,7 +45,7 @@ describe('API key auth', () => {
       headers: { 'X-API-KEY': TEST_KEY },
     });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ pong: true });
+    expect(await json(res)).toEqual({ pong: true });
   });
 
   it('accepts the key as Authorization: Bearer, whatever the scheme case', async () => {
@@ -74,7 +74,7 @@ describe('API key auth', () => {
     });
     // Past auth: with no stacks yet the webhook says which stack is missing.
     expect(ok.status).toBe(404);
-    expect((await ok.json()).error.message).toContain("stack 'default'");
+    expect((await json(ok)).error.message).toContain("stack 'default'");
   });
 
   it('answers 401 rather than 404 for unknown API routes without a key', async () => {

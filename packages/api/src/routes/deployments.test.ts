@@ -2,7 +2,7 @@ import { sub } from '@simpledeploy/testing/fakes';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../app';
 import { testDomain } from '../test-domain';
-import { TEST_KEY, testDeps } from '../test-helpers';
+import { json, TEST_KEY, testDeps } from '../test-helpers';
 
 const compose = (tag: string) => `services:\n  web:\n    image: 127.0.0.1:5000/web:${tag}\n`;
 
@@ -24,10 +24,10 @@ describe('deployments API', () => {
     await call('POST', '/api/v1/stacks', { name: 'w', compose: compose('v1') });
     const queued = await call('POST', '/api/v1/stacks/w/deploy');
     expect(queued.status).toBe(202);
-    expect((await queued.json()).deployment).toMatchObject({ status: 'queued', trigger: 'manual' });
+    expect((await json(queued)).deployment).toMatchObject({ status: 'queued', trigger: 'manual' });
     const waited = await call('POST', '/api/v1/stacks/w/deploy?wait=true', { force: true });
     expect(waited.status).toBe(200);
-    const body = await waited.json();
+    const body = await json(waited);
     expect(body.deployment.status).toBe('succeeded');
     expect(body.deployment.log.length).toBeGreaterThan(0);
   });
@@ -38,7 +38,7 @@ describe('deployments API', () => {
     domain.runner.on(sub('pull'), { exitCode: 1, stderr: 'no basic auth credentials' });
     const res = await call('POST', '/api/v1/stacks/f/deploy?wait=true');
     expect(res.status).toBe(422);
-    const body = await res.json();
+    const body = await json(res);
     expect(body.error.message).toContain('no basic auth credentials');
     expect(body.deployment.status).toBe('failed');
   });
@@ -48,7 +48,7 @@ describe('deployments API', () => {
     await call('POST', '/api/v1/stacks', { name: 'u', compose: compose('v1') });
     const res = await call('POST', '/api/v1/stacks/u/deploy', { branch: 'main' });
     expect(res.status).toBe(400);
-    expect((await res.json()).error.message).toMatch(/unknown field "branch"/);
+    expect((await json(res)).error.message).toMatch(/unknown field "branch"/);
   });
 
   it('lists history, versions and stats, and rolls back to an earlier version', async () => {
@@ -57,28 +57,28 @@ describe('deployments API', () => {
     await call('POST', '/api/v1/stacks/h/deploy?wait=true');
     await call('PATCH', '/api/v1/stacks/h', { compose: compose('v2') });
     await call('POST', '/api/v1/stacks/h/deploy?wait=true');
-    const { versions } = await (await call('GET', '/api/v1/stacks/h/versions')).json();
+    const { versions } = await json(await call('GET', '/api/v1/stacks/h/versions'));
     expect(versions).toHaveLength(2);
     const old = versions.find((v: { current: boolean }) => !v.current);
-    const detail = await (await call('GET', `/api/v1/stacks/h/versions/${old.id}`)).json();
+    const detail = await json(await call('GET', `/api/v1/stacks/h/versions/${old.id}`));
     expect(detail.version.files['compose.yaml']).toContain('web:v1');
     const rb = await call('POST', '/api/v1/stacks/h/rollback', { version_id: old.id });
     expect(rb.status).toBe(202);
-    const { deployment } = await rb.json();
+    const { deployment } = await json(rb);
     expect(deployment.trigger).toBe('rollback');
-    const list = await (await call('GET', '/api/v1/stacks/h/deployments')).json();
+    const list = await json(await call('GET', '/api/v1/stacks/h/deployments'));
     expect(list.deployments[0].id).toBe(deployment.id);
-    const stats = await (await call('GET', '/api/v1/stacks/h/stats')).json();
+    const stats = await json(await call('GET', '/api/v1/stacks/h/stats'));
     expect(stats).toMatchObject({ succeeded: 2, failed: 0, last_status: 'succeeded' });
   });
 
   it('returns the log as JSON and as Server-Sent Events ending with the status', async () => {
     const { call } = setup();
     await call('POST', '/api/v1/stacks', { name: 'l', compose: compose('v1') });
-    const { deployment } = await (await call('POST', '/api/v1/stacks/l/deploy?wait=true')).json();
-    const json = await (await call('GET', `/api/v1/deployments/${deployment.id}/logs`)).json();
-    expect(json.status).toBe('succeeded');
-    expect(json.lines[0]).toMatchObject({ type: 'line', seq: 1 });
+    const { deployment } = await json(await call('POST', '/api/v1/stacks/l/deploy?wait=true'));
+    const logBody = await json(await call('GET', `/api/v1/deployments/${deployment.id}/logs`));
+    expect(logBody.status).toBe('succeeded');
+    expect(logBody.lines[0]).toMatchObject({ type: 'line', seq: 1 });
     const sse = await call('GET', `/api/v1/stacks/l/logs?follow=true`);
     expect(sse.headers.get('content-type')).toContain('text/event-stream');
     const text = await sse.text();
@@ -93,7 +93,7 @@ describe('deployments API', () => {
     const { deployment } = domain.deployer.deploy('x', { trigger: 'manual' });
     const res = await call('POST', `/api/v1/deployments/${deployment.id}/cancel`);
     expect(res.status).toBe(202);
-    expect((await res.json()).deployment.status).toBe('canceled');
+    expect((await json(res)).deployment.status).toBe('canceled');
     expect((await call('POST', `/api/v1/deployments/${deployment.id}/cancel`)).status).toBe(409);
     expect((await call('POST', '/api/v1/stacks/x/cancel')).status).toBe(409);
   });
@@ -104,8 +104,8 @@ describe('deployments API', () => {
     await call('POST', '/api/v1/stacks', { name: 'default', compose: compose('v1') });
     const res = await call('POST', '/webhook');
     expect(res.status).toBe(202);
-    const body = await res.json();
-    const stack = await (await call('GET', '/api/v1/stacks/default')).json();
+    const body = await json(res);
+    const stack = await json(await call('GET', '/api/v1/stacks/default'));
     expect(body.deployment).toMatchObject({ trigger: 'webhook', stack_id: stack.stack.id });
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../app';
 import { testDomain } from '../test-domain';
-import { TEST_KEY, testDeps } from '../test-helpers';
+import { json, TEST_KEY, testDeps } from '../test-helpers';
 
 const compose = 'services:\n  web:\n    image: 127.0.0.1:5000/web:v1\n';
 
@@ -44,7 +44,7 @@ describe('stacks API', () => {
       has_repo_token: false,
       registries: [{ registry: 'r.local', username: 'x', has_password: true }],
     });
-    const list = await (await call('GET', '/api/v1/stacks')).json();
+    const list = await json(await call('GET', '/api/v1/stacks'));
     expect(list.stacks.map((s: { name: string }) => s.name)).toEqual(['web']);
     expect((await call('GET', `/api/v1/stacks/${stack.id}`)).status).toBe(200);
   });
@@ -70,17 +70,17 @@ describe('stacks API', () => {
     const { call } = setup();
     const res = await call('POST', '/api/v1/stacks', body);
     expect(res.status).toBe(400);
-    const json = await res.json();
-    expect(json.error.code).toBe('VALIDATION');
-    expect(json.error.message).toMatch(message);
-    expect((await (await call('GET', '/api/v1/stacks')).json()).stacks).toEqual([]);
+    const answer = await json(res);
+    expect(answer.error.code).toBe('VALIDATION');
+    expect(answer.error.message).toMatch(message);
+    expect((await json(await call('GET', '/api/v1/stacks'))).stacks).toEqual([]);
   });
 
   it('answers invalid JSON with a 400 error body', async () => {
     const { call } = setup();
     const res = await call('POST', '/api/v1/stacks', '{"name":');
     expect(res.status).toBe(400);
-    expect((await res.json()).error.message).toMatch(/not valid JSON/);
+    expect((await json(res)).error.message).toMatch(/not valid JSON/);
   });
 
   it('refuses a second stack with the same name with 409', async () => {
@@ -88,7 +88,7 @@ describe('stacks API', () => {
     await call('POST', '/api/v1/stacks', { name: 'dup', compose });
     const res = await call('POST', '/api/v1/stacks', { name: 'dup', compose });
     expect(res.status).toBe(409);
-    expect((await res.json()).error.code).toBe('CONFLICT');
+    expect((await json(res)).error.code).toBe('CONFLICT');
   });
 
   it('changes only the fields sent and queues a deploy when auto_deploy is on', async () => {
@@ -101,13 +101,13 @@ describe('stacks API', () => {
     });
     const res = await call('PATCH', '/api/v1/stacks/p', { compose: compose.replace('v1', 'v2') });
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = await json(res);
     expect(body.stack.compose).toContain('v2');
     expect(body.stack.has_webhook_secret).toBe(true);
     expect(body.deployment).toMatchObject({ trigger: 'api', status: 'queued' });
-    const quiet = await (
-      await call('PUT', '/api/v1/stacks/p', { reconcile_interval_seconds: 60 })
-    ).json();
+    const quiet = await json(
+      await call('PUT', '/api/v1/stacks/p', { reconcile_interval_seconds: 60 }),
+    );
     expect(quiet.deployment).toBeUndefined();
   });
 
@@ -115,7 +115,7 @@ describe('stacks API', () => {
     const { call } = setup();
     const res = await call('GET', '/api/v1/stacks/nope');
     expect(res.status).toBe(404);
-    expect((await res.json()).error).toMatchObject({ code: 'NOT_FOUND' });
+    expect((await json(res)).error).toMatchObject({ code: 'NOT_FOUND' });
   });
 
   it('validates control commands and records them', async () => {
@@ -134,7 +134,7 @@ describe('stacks API', () => {
       replicas: 2,
     });
     expect(res.status).toBe(202);
-    expect((await res.json()).event).toMatchObject({
+    expect((await json(res)).event).toMatchObject({
       kind: 'control',
       detail: { command: 'scale', replicas: 2 },
     });
