@@ -2,15 +2,16 @@
 # The whole suite, from a machine with nothing installed: tools, dependencies, a Docker
 # engine with compose v2, then lint, typecheck, unit and integration tests. Ends with
 # one line `N passed, N failed` (lint and typecheck count as one check each; the test
-# counts come from vitest's JSON reports in test-results/). Exits non-zero on any
+# counts come from vitest's JSON reports). Exits non-zero on any
 # failure, a missing Docker engine included: integration tests never skip.
 #
 # Environment:
 #   SD_KEEP_DOCKERD=1   leave running a dockerd this run started (default: stop it)
 #   SD_SKIP_BROWSER=1   do not install chromium
+#   SD_TEST_RESULTS_DIR where vitest's JSON reports go (default: $TMPDIR/simpledeploy-test-results;
+#                       outside the repo, so that biome does not lint them)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-ROOT="$PWD"
 SD_TAG=test
 # shellcheck source=lib/common.sh
 . scripts/lib/common.sh
@@ -20,7 +21,7 @@ STATE="$(mktemp -d "${TMPDIR:-/tmp}/simpledeploy-test.XXXXXX")"
 export SD_TEST_PID_DIR="$STATE/pids"
 export SD_DOCKERD_STARTED_FILE="$STATE/dockerd-started"
 mkdir -p "$SD_TEST_PID_DIR"
-RESULTS="$ROOT/test-results"
+RESULTS="${SD_TEST_RESULTS_DIR:-${TMPDIR:-/tmp}/simpledeploy-test-results}"
 mkdir -p "$RESULTS"
 
 PASSED=0
