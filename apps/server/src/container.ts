@@ -1,0 +1,149 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { serve } from '@hono/node-server';
+import { type AppDeps, type AppType, createApi, type HealthChecks } from '@simpledeploy/api';
+import {
+  type Clock,
+  type CommandRunner,
+  createSecretBox,
+  type Logger,
+  type Redact,
+} from '@simpledeploy/core';
+import { createDb, type DbHandle, migrate } from '@simpledeploy/db';
+import { createServices, createSourceResolver, type Services } from '@simpledeploy/deployer';
+import type { ServerConfig } from './config';
+import { createDockerProbes } from './docker-probes';
+
+export interface ContainerOptions {
+  logger: Logger;
+  /** The server-wide redactor (API key, secret key): deploy logs pass through it too. */
+  redact: Redact;
+  clock: Clock;
+  runner: CommandRunner;
+  version: string;
+  /** How long stop() lets open requests finish, once deployments are stopped, before closing their connections. Default 2 s. */
+  shutdownGraceMs?: number;
+  /** How long stop() waits for running deployments to wind down. Default 15 s. */
+  deployShutdownMs?: number;
+}
+
+/** Every long-lived object of the server, built once; start() and stop() own their lifecycles. */
+export interface Container {
+  deps: AppDeps;
+  app: AppType;
+  db: DbHandle;
+  services: Services;
+  /** Recovers interrupted work, then listens on config.host:config.port; resolves with the bound address. */
+  start(): Promise<AddressInfo>;
+  /**
+   * Stops accepting, interrupts running deployments, closes WebSockets, lets open
+   * requests finish (up to the grace period) and closes the database. Idempotent.
+   */
+  stop(): Promise<void>;
+}
+
+export const databasePath = (config: Pick<ServerConfig, 'dataDir'>) =>
+  join(config.dataDir, 'simpledeploy.db');
+
+/**
+ * The composition root's wiring: opens and migrates SQLite, builds the domain services
+ * and the deps for the api, and the HTTP server. A new long-lived service is built
+ * here, added to deps, started in start() and stopped in stop() before the database.
+ */
+export function buildContainer(config: ServerConfig, opts: ContainerOptions): Container {
+  const { logger, clock, runner } = opts;
+  const db = createDb(databasePath(config));
+  try {
+    migrate(db.db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+
+  const services = createServices({
+    db: db.db,
+    runner,
+    clock,
+    logger,
+    secrets: createSecretBox(config.secretKey),
+    redact: opts.redact,
+    // Inline compose only until the git source is wired in here.
+    sources: createSourceResolver(),
+    config: {
+      dataDir: config.dataDir,
+      projectPrefix: config.projectPrefix,
+      maxConcurrent: config.maxConcurrentDeploys,
+      childEnv: config.childEnv,
+    },
+  });
+
+  const health: HealthChecks = {
+    async database() {
+      try {
+        db.sqlite.prepare('select 1').get();
+        return { ok: true };
+      } catch (error) {
+        logger.warn('database health check failed', { error });
+        return { ok: false, error: 'the SQLite database does not answer' };
+      }
+    },
+    ...createDockerProbes({ runner, clock, env: config.childEnv }),
+  };
+
+  const deps: AppDeps = {
+    apiKey: config.apiKey,
+    logger,
+    version: opts.version,
+    health,
+    domain: services,
+  };
+  const api = createApi(deps);
+
+  let server: Server | undefined;
+  let stopping: Promise<void> | undefined;
+
+  return {
+    deps,
+    app: api.app,
+    db,
+    services,
+    start() {
+      services.deployer.recoverInterrupted();
+      return new Promise((resolve, reject) => {
+        const s = serve({
+          fetch: api.app.fetch,
+          hostname: config.host,
+          port: config.port,
+        }) as Server;
+        server = s;
+        api.injectWebSocket(s);
+        s.once('error', reject);
+        s.once('listening', () => {
+          s.off('error', reject);
+          s.on('error', (error) => logger.error('HTTP server error', { error }));
+          resolve(s.address() as AddressInfo);
+        });
+      });
+    },
+    stop() {
+      stopping ??= (async () => {
+        const s = server;
+        // Stop accepting now; the callback runs once every connection has ended.
+        const closed = new Promise<void>((resolve) => (s ? s.close(() => resolve()) : resolve()));
+        // Keep-alive sockets with no request in flight would hold close() open.
+        s?.closeIdleConnections();
+        // Running deployments end as interrupted, which also ends `?wait=true` requests.
+        await services.deployer.shutdown(opts.deployShutdownMs ?? 15_000);
+        // Upgraded sockets are not the HTTP server's to close: say "going away" to each.
+        for (const ws of api.wss.clients) ws.close(1001, 'server shutting down');
+        // Event streams and log follows never end by themselves: close what remains after the grace.
+        const grace = setTimeout(() => s?.closeAllConnections(), opts.shutdownGraceMs ?? 2_000);
+        await closed;
+        clearTimeout(grace);
+        db.close();
+      })();
+      return stopping;
+    },
+  };
+}

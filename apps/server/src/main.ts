@@ -1,0 +1,98 @@
+import { mkdirSync } from 'node:fs';
+import { createJsonLogger, createRedactor, type Logger, systemClock } from '@simpledeploy/core';
+import { createExecaRunner } from '@simpledeploy/deployer';
+import pkg from '../package.json' with { type: 'json' };
+import { type Config, ConfigError, loadConfig } from './config';
+import { buildContainer, type Container } from './container';
+import { resolveKeys } from './keys';
+
+const out = (text: string) => process.stdout.write(`${text}\n`);
+
+function readConfig(): Config {
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`simpledeploy cannot start: ${error.message}\n`);
+    process.exit(1);
+  }
+}
+
+/** SIGTERM/SIGINT stop gracefully and exit 0; a second signal exits at once. */
+function handleSignals(container: Container, logger: Logger): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn('second signal: exiting without waiting', { signal });
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info('shutting down', { signal });
+    container.stop().then(
+      () => {
+        logger.info('stopped');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        logger.error('shutdown failed', { error });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
+
+function main(): void {
+  const env = readConfig();
+  mkdirSync(env.dataDir, { recursive: true, mode: 0o700 });
+  const { config, apiKeyFile, secretKeyFile } = resolveKeys(env);
+
+  // Every log line passes through the redactor: the keys and the legacy repo token never appear.
+  const redact = createRedactor([config.apiKey, config.secretKey, config.legacyRepo?.token]);
+  const logger = createJsonLogger({ level: config.logLevel, redact, write: out });
+
+  if (apiKeyFile?.generated) {
+    // Printed directly, once: the logger would redact it.
+    out(
+      `Generated an API key (SIMPLEDEPLOY_API_KEY was not set): ${apiKeyFile.value}\n` +
+        `It is stored in ${apiKeyFile.path} and reused on later starts; send it as "X-API-KEY: <key>".`,
+    );
+  }
+  if (secretKeyFile?.generated) {
+    logger.warn('generated a key for secrets at rest; back it up, or set SIMPLEDEPLOY_SECRET_KEY', {
+      path: secretKeyFile.path,
+    });
+  }
+
+  let container: Container;
+  try {
+    container = buildContainer(config, {
+      logger,
+      redact,
+      clock: systemClock,
+      runner: createExecaRunner(),
+      version: pkg.version,
+    });
+  } catch (error) {
+    logger.error('cannot start', { error, data_dir: config.dataDir });
+    process.exit(1);
+  }
+  handleSignals(container, logger);
+  container.start().then(
+    (address) => {
+      logger.info('simpledeploy is listening', {
+        url: `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`,
+        data_dir: config.dataDir,
+        version: pkg.version,
+      });
+    },
+    async (error: unknown) => {
+      logger.error('cannot listen', { error, host: config.host, port: config.port });
+      await container.stop();
+      process.exit(1);
+    },
+  );
+}
+
+main();
