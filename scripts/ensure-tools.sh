@@ -4,7 +4,7 @@
 # and chromium. Idempotent; a second run only checks and takes well under a second.
 # SD_SKIP_BROWSER=1 leaves chromium out.
 set -euo pipefail
-SD_TAG=ensure-tools
+export SD_TAG='ensure-tools'
 # shellcheck source=lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 

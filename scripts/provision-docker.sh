@@ -17,7 +17,7 @@
 #   SD_DOCKERD_STARTED_FILE  if set, the pid is also written here when this run started
 #                            dockerd (scripts/test.sh uses it to decide what to clean up)
 set -euo pipefail
-SD_TAG=provision-docker
+export SD_TAG='provision-docker'
 # shellcheck source=lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
@@ -46,8 +46,8 @@ stop_our_dockerd() {
   fi
   sd_log "stopping dockerd pid $pid (started by simpledeploy)"
   kill -TERM "$pid" 2>/dev/null || true
-  local i
-  for i in $(seq 1 60); do
+
+  for _ in $(seq 1 60); do
     [ -d "/proc/$pid" ] || break
     sleep 0.5
   done

@@ -12,7 +12,7 @@
 #                       outside the repo, so that biome does not lint them)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-SD_TAG=test
+export SD_TAG='test'
 # shellcheck source=lib/common.sh
 . scripts/lib/common.sh
 
@@ -103,7 +103,7 @@ remove_test_resources() {
     # shellcheck disable=SC2086
     if [ -n "$ids" ]; then docker volume rm -f $ids >/dev/null || true; fi
   done
-  if [ -n "$projects" ]; then sd_log "removed leftover test projects: $(echo $projects)"; fi
+  if [ -n "$projects" ]; then sd_log "removed leftover test projects: $(printf '%s' "$projects" | tr '\n' ' ')"; fi
 }
 
 cleanup() {
@@ -148,7 +148,7 @@ install_deps() {
   local opts=(--prefer-offline --config.confirmModulesPurge=false)
   if [ -f pnpm-lock.yaml ]; then
     pnpm install --frozen-lockfile "${opts[@]}" || {
-      sd_warn 'pnpm install --frozen-lockfile failed: if pnpm-lock.yaml is out of date, run `pnpm install` and commit it'
+      sd_warn 'pnpm install --frozen-lockfile failed: if pnpm-lock.yaml is out of date, run "pnpm install" and commit it'
       return 1
     }
   else
