@@ -1,3 +1,4 @@
 export * from './args';
 export * from './checks';
+export * from './drift';
 export * from './ps';

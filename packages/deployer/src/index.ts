@@ -1,4 +1,5 @@
 export * from './deployer';
+export * from './git-source';
 export * from './lifecycle';
 export * from './log-bus';
 export * from './runner/execa-runner';
