@@ -38,7 +38,7 @@ export interface FakeApi {
 }
 
 export async function startFakeApi(
-  opts: { port?: number; key?: string; stepMs?: number; seed?: boolean } = {},
+  opts: { port?: number; key?: string; stepMs?: number; seed?: boolean; eventsWs?: boolean } = {},
 ): Promise<FakeApi> {
   const key = opts.key ?? 'test-key';
   const stepMs = opts.stepMs ?? 250;
@@ -438,7 +438,7 @@ export async function startFakeApi(
       if ((buf[0]! & 0x0f) === 8) wsClose(socket);
     });
     const logMatch = url.pathname.match(/^\/api\/v1\/deployments\/([^/]+)\/logs\/ws$/);
-    if (url.pathname === '/api/v1/events/ws') {
+    if (url.pathname === '/api/v1/events/ws' && opts.eventsWs !== false) {
       eventSockets.add(socket);
       socket.on('close', () => eventSockets.delete(socket));
     } else if (logMatch) {

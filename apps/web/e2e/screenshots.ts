@@ -2,19 +2,12 @@
 // Run: pnpm --filter @simpledeploy/web build && tsx apps/web/e2e/screenshots.ts [outDir]
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
 import { launchChromium } from './browser';
 import { startFakeApi } from './fake-api';
+import { signIn } from './helpers';
 
 const out = process.argv[2] ?? '/tmp/simpledeploy-shots';
 mkdirSync(out, { recursive: true });
-
-export async function signIn(page: Page, base: string, key = 'test-key'): Promise<void> {
-  await page.goto(`${base}/#/`);
-  await page.getByLabel('API key').fill(key);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Stacks' }).waitFor();
-}
 
 const api = await startFakeApi({ stepMs: 150 });
 const b = await launchChromium();

@@ -69,6 +69,7 @@ function Shell({ token, signOut }: { token: string; signOut: (reason?: string) =
   // Move focus to the new page's heading so keyboard and screen-reader users follow along.
   // Runs on every route change.
   useEffect(() => {
+    window.scrollTo(0, 0);
     const h = document.querySelector<HTMLElement>('main h1');
     if (h && document.activeElement === document.body) h.focus({ preventScroll: true });
   }, [route]);

@@ -15,9 +15,11 @@ class FakeSocket {
 
 function fakeTimers() {
   let now = 0;
+  const clockNow = () => now;
   let next = 1;
   const jobs = new Map<number, { at: number; fn: () => void; every?: number }>();
   return {
+    now: clockNow,
     timers: {
       setTimeout: (fn: () => void, ms: number) => {
         jobs.set(next, { at: now + ms, fn });
@@ -62,6 +64,8 @@ function setup() {
     minBackoffMs: 1000,
     maxBackoffMs: 4000,
     connectTimeoutMs: 3000,
+    stableMs: 10_000,
+    now: clock.now,
     timers: clock.timers,
   });
   const events: LiveEvent[] = [];
@@ -118,6 +122,37 @@ describe('LiveChannel', () => {
     expect(events[before - 1]).toEqual({ type: 'resync' });
     clock.advance(60_000);
     expect(events.length).toBe(before);
+  });
+
+  it('keeps backing off from a socket that opens and closes at once', () => {
+    const { ch, sockets, clock } = setup();
+    ch.start();
+    for (let i = 0; i < 3; i++) {
+      sockets[i]!.onopen?.({});
+      sockets[i]!.onclose?.({});
+      clock.advance(1000 * 2 ** i);
+    }
+    expect(sockets).toHaveLength(4);
+    sockets[3]!.onopen?.({});
+    sockets[3]!.onclose?.({});
+    clock.advance(3999);
+    expect(sockets).toHaveLength(4);
+    clock.advance(1);
+    expect(sockets).toHaveLength(5);
+  });
+
+  it('retries quickly again after a connection that lasted', () => {
+    const { ch, sockets, clock } = setup();
+    ch.start();
+    sockets[0]!.onclose?.({});
+    clock.advance(1000);
+    sockets[1]!.onclose?.({});
+    clock.advance(2000);
+    sockets[2]!.onopen?.({});
+    clock.advance(20_000);
+    sockets[2]!.onclose?.({});
+    clock.advance(1000);
+    expect(sockets).toHaveLength(4);
   });
 
   it('stop closes the socket and cancels every timer', () => {

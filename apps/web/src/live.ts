@@ -23,6 +23,9 @@ export interface LiveOptions {
   connectTimeoutMs?: number;
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** A connection that lasted this long resets the backoff; a flapping one doesn't. */
+  stableMs?: number;
+  now?: () => number;
   timers?: {
     setTimeout: (fn: () => void, ms: number) => unknown;
     clearTimeout: (id: unknown) => void;
@@ -41,6 +44,7 @@ export class LiveChannel {
   private connectTimer: unknown = null;
   private backoff: number;
   private everFailed = false;
+  private openedAt: number | null = null;
   private readonly o: Required<LiveOptions>;
 
   constructor(opts: LiveOptions) {
@@ -50,6 +54,8 @@ export class LiveChannel {
       connectTimeoutMs: 8000,
       minBackoffMs: 1000,
       maxBackoffMs: 30_000,
+      stableMs: 10_000,
+      now: () => Date.now(),
       timers: {
         setTimeout: (fn, ms) => globalThis.setTimeout(fn, ms),
         clearTimeout: (id) => globalThis.clearTimeout(id as number),
@@ -110,7 +116,7 @@ export class LiveChannel {
       if (this.socket !== s) return;
       if (this.connectTimer !== null) t.clearTimeout(this.connectTimer);
       this.connectTimer = null;
-      this.backoff = this.o.minBackoffMs;
+      this.openedAt = this.o.now();
       this.stopPolling();
       this.setMode('live');
       if (this.everFailed) this.emit({ type: 'resync' });
@@ -135,6 +141,10 @@ export class LiveChannel {
       // Already closed.
     }
     this.socket = null;
+    if (this.openedAt !== null && this.o.now() - this.openedAt >= this.o.stableMs) {
+      this.backoff = this.o.minBackoffMs;
+    }
+    this.openedAt = null;
     this.failed();
   }
 

@@ -167,6 +167,8 @@ function ConfirmDialog({
             class="btn"
             data-testid="confirm-cancel"
             onClick={() => onClose({ ok: false, checked })}
+            // biome-ignore lint/a11y/noAutofocus: a destructive dialog starts on its safe choice
+            autoFocus={!!opts.danger}
           >
             Cancel
           </button>
@@ -174,8 +176,8 @@ function ConfirmDialog({
             type="submit"
             class={opts.danger ? 'btn btn-danger' : 'btn btn-primary'}
             data-testid="confirm-ok"
-            // biome-ignore lint/a11y/noAutofocus: the dialog's main action takes focus
-            autoFocus
+            // biome-ignore lint/a11y/noAutofocus: a harmless dialog starts on its action
+            autoFocus={!opts.danger}
           >
             {opts.confirmLabel}
           </button>
