@@ -226,6 +226,11 @@ describe('cancel and timeout', () => {
     t.deployer.cancel(dep.id);
     const done = await t.deployer.waitFor(dep.id);
     expect(done.status).toBe('canceled');
+    expect(done.error).toContain('re-applies version');
+    const [reapply] = t.deployer.listDeployments('c');
+    expect(reapply).toMatchObject({ trigger: 'rollback' });
+    const after = await t.deployer.waitFor(reapply?.id ?? '');
+    expect(after).toMatchObject({ status: 'succeeded', version_id: good.version_id });
     const ups = t.runner.calls.filter((c) => composeSubcommand(c.args) === 'up');
     expect(ups).toHaveLength(3);
     expect(ups[1]?.options.signal?.aborted).toBe(true);

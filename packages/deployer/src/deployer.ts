@@ -467,17 +467,21 @@ export function createDeployer(deps: DeployerDeps) {
         if (previousGood && status === 'failed') log(`version ${previousGood.id} is still running`);
         return finish(depId, status, { error: message });
       }
-      const wantsReapply = reason === 'cancel' || stack.autoRollback;
-      const good = reason === 'cancel' ? previousGood : lastGoodVersion(db, stack.id, version?.id);
-      if (!wantsReapply || !good) return finish(depId, status, { error: message });
-      const back = await reapply(depId, stack, secrets, redact, good);
       if (reason === 'cancel') {
+        // The cancel ends now; re-applying the last good version is its own deployment
+        // (trigger rollback), queued next for this stack, so the history shows it.
+        if (!previousGood) return finish(depId, 'canceled', { error: message });
+        const rb = enqueue(stack, { trigger: 'rollback', targetVersionId: previousGood.id });
+        log(
+          `compose was stopped mid-update; deployment ${rb.id} re-applies version ${previousGood.id}`,
+        );
         return finish(depId, 'canceled', {
-          error: back.ok
-            ? `canceled; version ${good.id} re-applied`
-            : `canceled; re-applying version ${good.id} failed: ${back.error ?? 'aborted'}`,
+          error: `canceled during docker compose up; deployment ${rb.id} re-applies version ${previousGood.id}`,
         });
       }
+      const good = stack.autoRollback ? lastGoodVersion(db, stack.id, version?.id) : undefined;
+      if (!good) return finish(depId, status, { error: message });
+      const back = await reapply(depId, stack, secrets, redact, good);
       if (back.ok) {
         log(`rolled back to version ${good.id}`);
         return finish(depId, 'rolled_back', {

@@ -1,3 +1,4 @@
+export * from './child-env';
 export * from './deployer';
 export * from './git-source';
 export * from './lifecycle';
