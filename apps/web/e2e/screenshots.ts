@@ -65,6 +65,16 @@ try {
   await page.getByTestId('deployments-table').waitFor();
   await page.screenshot({ path: join(out, '8-deployments.png'), fullPage: true });
 
+  await page.goto(`${api.url}/#/stacks/shop/settings`);
+  await page.getByTestId('stack-form').waitFor();
+  await page.screenshot({ path: join(out, '11-settings.png'), fullPage: true });
+
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.goto(`${api.url}/#/`);
+  await page.getByTestId('stacks-table').waitFor();
+  await page.screenshot({ path: join(out, '12-dark-stacks.png') });
+  await page.emulateMedia({ colorScheme: 'light' });
+
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto(`${api.url}/#/`);
   await page.getByTestId('stacks-table').waitFor();

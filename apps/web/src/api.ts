@@ -188,7 +188,9 @@ export function errorFromBody(status: number, body: unknown): ApiError {
       ? 'The API key was not accepted.'
       : status === 404
         ? 'Not found.'
-        : `The server answered ${status}.`;
+        : status >= 502 && status <= 504
+          ? `Could not reach the simpledeploy server (${status} from a proxy).`
+          : `The server answered ${status}.`;
   return new ApiError(status, status === 401 ? 'UNAUTHORIZED' : 'INTERNAL', fallback);
 }
 
