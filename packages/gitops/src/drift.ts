@@ -1,0 +1,178 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  composeArgs,
+  type DesiredProject,
+  type DriftItem,
+  diffDrift,
+  PROJECT_LABEL,
+  parseComposeConfig,
+  parseInspect,
+} from '@simpledeploy/compose';
+import {
+  AppError,
+  type Clock,
+  type CommandRunner,
+  type GitClient,
+  isAppError,
+  type Logger,
+  type SecretBox,
+} from '@simpledeploy/core';
+import { type Db, getVersion, type StackRow, type VersionRow } from '@simpledeploy/db';
+import { type Deployer, decryptSecrets, materialize } from '@simpledeploy/deployer';
+
+export interface DriftServiceDeps {
+  db: Db;
+  runner: CommandRunner;
+  deployer: Deployer;
+  secrets: SecretBox;
+  clock: Clock;
+  logger: Logger;
+  /** For the git part of the report; without it `git.remote_commit` is the last polled one. */
+  git?: GitClient | undefined;
+  config: { childEnv: Record<string, string>; dockerBin?: string | undefined };
+}
+
+export interface GitDrift {
+  deployed_commit: string | null;
+  remote_commit: string | null;
+  behind: boolean;
+  /** Why the remote could not be asked; remote_commit is then the last polled one. */
+  error: string | null;
+}
+
+/** `GET /api/v1/stacks/{stack}/drift` (api.md). */
+export interface DriftReport {
+  stack_id: string;
+  in_sync: boolean;
+  version_id: string | null;
+  checked_at: string;
+  git: GitDrift | null;
+  services: DriftItem[];
+}
+
+const CACHE_LIMIT = 256;
+
+/**
+ * Drift between a stack's current version and its containers: desired services from
+ * `docker compose config --format json` of the version, actual ones from the engine
+ * by project label, compared by the pure diff in @simpledeploy/compose.
+ */
+export function createDriftService(deps: DriftServiceDeps) {
+  const { db, runner, deployer, config } = deps;
+  const docker = config.dockerBin ?? 'docker';
+  // A version never changes, so neither does what compose makes of it: parse it once.
+  const desiredCache = new Map<string, DesiredProject>();
+
+  const engineError = (what: string, stderr: string) =>
+    new AppError('UNAVAILABLE', `cannot ${what}: the Docker engine did not answer`, {
+      reason: stderr.trim().split('\n').slice(-2).join(' | ').slice(0, 500),
+    });
+
+  async function desired(stack: StackRow, version: VersionRow): Promise<DesiredProject> {
+    const project = deployer.projectOf(stack);
+    const key = `${version.id}:${project}`;
+    const cached = desiredCache.get(key);
+    if (cached) return cached;
+    // A scratch copy, not the deploy dir: a deploy may be writing the next version there.
+    const dir = await mkdtemp(join(tmpdir(), 'sd-drift-'));
+    try {
+      const target = { ...(await materialize(dir, version.state)), project };
+      const res = await runner.run(docker, composeArgs(target, 'config', ['--format', 'json']), {
+        cwd: dir,
+        env: { ...config.childEnv, ...version.state.variables },
+      });
+      if (res.exitCode !== 0) {
+        throw new AppError(
+          'VALIDATION',
+          `docker compose config failed for version ${version.id}: ${res.stderr.trim().split('\n').slice(-2).join(' | ')}`,
+        );
+      }
+      const parsed = parseComposeConfig(res.stdout, version.state.services);
+      if (desiredCache.size >= CACHE_LIMIT) {
+        const oldest = desiredCache.keys().next().value;
+        if (oldest !== undefined) desiredCache.delete(oldest);
+      }
+      desiredCache.set(key, parsed);
+      return parsed;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async function containers(project: string) {
+    const ps = await runner.run(
+      docker,
+      ['ps', '-a', '-q', '--no-trunc', '--filter', `label=${PROJECT_LABEL}=${project}`],
+      { env: config.childEnv },
+    );
+    if (ps.exitCode !== 0) throw engineError(`list the containers of ${project}`, ps.stderr);
+    const ids = ps.stdout.split('\n').filter((l) => l.trim());
+    if (ids.length === 0) return [];
+    const inspect = await runner.run(docker, ['inspect', ...ids], { env: config.childEnv });
+    // A container removed between ps and inspect makes inspect fail for it alone.
+    if (inspect.exitCode !== 0 && !inspect.stdout.trim().startsWith('[')) {
+      throw engineError(`inspect the containers of ${project}`, inspect.stderr);
+    }
+    return parseInspect(inspect.stdout);
+  }
+
+  /** Container drift of a stack's current version; undefined when nothing was deployed yet. */
+  async function containerDrift(stack: StackRow): Promise<DriftItem[] | undefined> {
+    const version = stack.currentVersionId
+      ? getVersion(db, stack.id, stack.currentVersionId)
+      : undefined;
+    if (!version) return undefined;
+    const [want, have] = await Promise.all([
+      desired(stack, version),
+      containers(deployer.projectOf(stack)),
+    ]);
+    return diffDrift(want, have);
+  }
+
+  async function gitDrift(stack: StackRow): Promise<GitDrift | null> {
+    if (!stack.repoUrl) return null;
+    let remote = stack.remoteCommit;
+    let error: string | null = null;
+    if (deps.git) {
+      try {
+        const token = decryptSecrets(stack, deps.secrets).repoToken;
+        remote = (
+          await deps.git.resolveRemote(stack.repoUrl, stack.repoBranch ?? undefined, {
+            username: stack.repoUsername ?? undefined,
+            token,
+          })
+        ).commit;
+      } catch (err) {
+        // An unreachable git server must not hide what the engine says.
+        error = isAppError(err) ? err.message : 'asking the git server failed';
+      }
+    }
+    return {
+      deployed_commit: stack.deployedCommit,
+      remote_commit: remote,
+      behind: !!remote && remote !== stack.deployedCommit,
+      error,
+    };
+  }
+
+  return {
+    containerDrift,
+
+    async report(stackIdOrName: string): Promise<DriftReport> {
+      const stack = deployer.requireStack(stackIdOrName);
+      const [services, git] = await Promise.all([containerDrift(stack), gitDrift(stack)]);
+      return {
+        stack_id: stack.id,
+        in_sync: services !== undefined && services.length === 0 && !git?.behind,
+        version_id: stack.currentVersionId,
+        checked_at: deps.clock.now().toISOString(),
+        git,
+        services: services ?? [],
+      };
+    },
+  };
+}
+
+export type DriftService = ReturnType<typeof createDriftService>;

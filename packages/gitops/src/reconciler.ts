@@ -1,0 +1,320 @@
+import type { DriftItem } from '@simpledeploy/compose';
+import {
+  type Clock,
+  type GitClient,
+  isAppError,
+  type Logger,
+  type SecretBox,
+  type TimerHandle,
+} from '@simpledeploy/core';
+import {
+  type Db,
+  findStack,
+  listDeployments,
+  listStacks,
+  type StackRow,
+  updateStack,
+} from '@simpledeploy/db';
+import { type Deployer, decryptSecrets } from '@simpledeploy/deployer';
+
+export interface ReconcilerDeps {
+  db: Db;
+  deployer: Deployer;
+  /** Without it, git stacks are only checked for container drift. */
+  git?: GitClient | undefined;
+  drift: { containerDrift(stack: StackRow): Promise<DriftItem[] | undefined> };
+  secrets: SecretBox;
+  clock: Clock;
+  logger: Logger;
+  /** Random number in [0, 1), for jitter; injectable for tests. */
+  random?: () => number;
+  /** Stacks reconciled at the same time, at most. Default 4. */
+  maxConcurrent?: number;
+  /** How often the schedule is re-read from the database besides change events. Default 60 s. */
+  resyncMs?: number;
+}
+
+/** A failing poll waits interval × 2^failures, at most this many intervals. */
+export const MAX_BACKOFF_INTERVALS = 10;
+/** A drift deploy that did not cure the drift is retried after interval × 2^attempts, at most this. */
+export const MAX_DRIFT_BACKOFF_MS = 3600_000;
+/** Spread of each delay around the interval (±10 %), so stacks do not poll in step. */
+const JITTER = 0.1;
+
+interface Schedule {
+  intervalMs: number;
+  timer: TimerHandle | undefined;
+  nextAt: number;
+  running: boolean;
+}
+
+interface DriftGuard {
+  key: string;
+  attempts: number;
+  nextAt: number;
+}
+
+/** Deployment outcomes after which the same commit is not auto-deployed again. */
+const TRIED = new Set(['succeeded', 'failed', 'rolled_back', 'canceled']);
+
+/**
+ * Keeps stacks equal to their branch: for each stack with reconcile_interval_seconds > 0,
+ * on its own jittered schedule, asks the remote for the branch's commit (no clone),
+ * records it on the stack, deploys a new commit with auto_deploy (trigger `poll`), then
+ * compares the containers with the current version and, with auto_deploy, deploys to
+ * repair drift (trigger `drift`) with a backoff so a repair that fails is not looped.
+ * Every error is caught per stack and recorded: polling never stops silently.
+ */
+export function createReconciler(deps: ReconcilerDeps) {
+  const { db, deployer, clock, logger } = deps;
+  const random = deps.random ?? Math.random;
+  const maxConcurrent = deps.maxConcurrent ?? 4;
+  const schedules = new Map<string, Schedule>();
+  const guards = new Map<string, DriftGuard>();
+  const inFlight = new Set<Promise<void>>();
+  const waiting: (() => void)[] = [];
+  let active = 0;
+  let started = false;
+  let unsubscribe: (() => void) | undefined;
+  let resyncTimer: TimerHandle | undefined;
+
+  const nowMs = () => clock.now().getTime();
+  const jittered = (ms: number) => Math.round(ms * (1 - JITTER + 2 * JITTER * random()));
+
+  async function slot<T>(fn: () => Promise<T>): Promise<T> {
+    if (active >= maxConcurrent) await new Promise<void>((r) => waiting.push(r));
+    active++;
+    try {
+      return await fn();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  }
+
+  function arm(stackId: string, s: Schedule, delayMs: number) {
+    if (s.timer) clock.clearTimeout(s.timer);
+    s.nextAt = nowMs() + delayMs;
+    s.timer = clock.setTimeout(() => {
+      s.timer = undefined;
+      const run = tick(stackId, s);
+      inFlight.add(run);
+      void run.finally(() => inFlight.delete(run));
+    }, delayMs);
+  }
+
+  /** Re-reads which stacks reconcile and how often; new ones start at a random point of their interval. */
+  function sync() {
+    if (!started) return;
+    const seen = new Set<string>();
+    for (const row of listStacks(db)) {
+      if (row.reconcileIntervalSeconds <= 0) continue;
+      seen.add(row.id);
+      const intervalMs = row.reconcileIntervalSeconds * 1000;
+      const s = schedules.get(row.id);
+      if (s && s.intervalMs === intervalMs) continue;
+      const next: Schedule = { intervalMs, timer: undefined, nextAt: 0, running: false };
+      if (s?.timer) clock.clearTimeout(s.timer);
+      schedules.set(row.id, next);
+      arm(row.id, next, Math.round(random() * intervalMs));
+    }
+    for (const [id, s] of schedules) {
+      if (seen.has(id)) continue;
+      if (s.timer) clock.clearTimeout(s.timer);
+      schedules.delete(id);
+      guards.delete(id);
+    }
+  }
+
+  async function tick(stackId: string, s: Schedule): Promise<void> {
+    let failures = 0;
+    s.running = true;
+    try {
+      await slot(async () => {
+        const stack = findStack(db, stackId);
+        if (!stack || stack.reconcileIntervalSeconds <= 0) return;
+        const result = await reconcileStack(stack);
+        failures = result.pollFailures;
+      });
+    } catch (error) {
+      // reconcileStack records its own failures; this is the net under it.
+      logger.error('reconcile failed unexpectedly', { stackId, error });
+    } finally {
+      s.running = false;
+      // Only the current schedule re-arms: a stack updated or deleted meanwhile has a new one or none.
+      if (started && schedules.get(stackId) === s) {
+        const backoff = Math.min(2 ** failures, MAX_BACKOFF_INTERVALS);
+        arm(stackId, s, jittered(s.intervalMs * backoff));
+      }
+    }
+  }
+
+  const message = (err: unknown) =>
+    isAppError(err) ? err.message : 'asking the git server failed unexpectedly';
+
+  /** Asks the remote for the branch's commit and records it; deploys a new commit with auto_deploy. */
+  async function poll(stack: StackRow): Promise<{ deployed: boolean; failures: number }> {
+    if (!stack.repoUrl || !deps.git) return { deployed: false, failures: 0 };
+    const at = clock.now().toISOString();
+    let commit: string;
+    try {
+      const token = decryptSecrets(stack, deps.secrets).repoToken;
+      commit = (
+        await deps.git.resolveRemote(stack.repoUrl, stack.repoBranch ?? undefined, {
+          username: stack.repoUsername ?? undefined,
+          token,
+        })
+      ).commit;
+    } catch (err) {
+      const failures = stack.pollFailures + 1;
+      updateStack(db, stack.id, {
+        lastPollAt: at,
+        lastPollError: message(err),
+        pollFailures: failures,
+      });
+      logger.warn('poll failed', { stack: stack.name, failures, error: message(err) });
+      if (stack.pollFailures === 0) deployer.emit({ type: 'stack', stackId: stack.id });
+      return { deployed: false, failures };
+    }
+    const changed = commit !== stack.remoteCommit || stack.pollFailures > 0;
+    updateStack(db, stack.id, {
+      remoteCommit: commit,
+      lastPollAt: at,
+      lastPollError: null,
+      pollFailures: 0,
+    });
+    if (changed) deployer.emit({ type: 'stack', stackId: stack.id });
+    if (!stack.autoDeploy || commit === stack.deployedCommit)
+      return { deployed: false, failures: 0 };
+    if (deployer.isBusy(stack.id)) return { deployed: false, failures: 0 };
+    // Each commit is deployed automatically once: a commit that failed is not retried in a
+    // loop, and a commit rolled back by hand stays rolled back until the branch moves.
+    const tried = listDeployments(db, stack.id, 50).find(
+      (d) => (d.ref === commit || d.gitCommit === commit) && TRIED.has(d.status),
+    );
+    if (tried) {
+      logger.debug('not deploying a commit already tried', {
+        stack: stack.name,
+        commit,
+        deployment: tried.id,
+        status: tried.status,
+      });
+      return { deployed: false, failures: 0 };
+    }
+    const res = deployer.deploy(stack.id, { trigger: 'poll', ref: commit });
+    logger.info('new commit found, deploying', {
+      stack: stack.name,
+      commit,
+      deployment: res.deployment.id,
+    });
+    return { deployed: true, failures: 0 };
+  }
+
+  /** Compares containers with the current version; with auto_deploy, deploys to repair, with backoff. */
+  async function checkDrift(stack: StackRow): Promise<DriftItem[] | undefined> {
+    if (deployer.isBusy(stack.id)) return undefined;
+    let items: DriftItem[] | undefined;
+    try {
+      items = await deps.drift.containerDrift(stack);
+    } catch (err) {
+      logger.warn('drift check failed', { stack: stack.name, error: message(err) });
+      return undefined;
+    }
+    if (!items) return undefined;
+    if (items.length === 0) {
+      guards.delete(stack.id);
+      return items;
+    }
+    const signature = items
+      .map((i) => `${i.type}:${i.service}`)
+      .sort()
+      .join(',');
+    logger.info('drift found', { stack: stack.name, drift: signature });
+    if (!stack.autoDeploy) return items;
+    const key = `${stack.currentVersionId}|${signature}`;
+    const guard = guards.get(stack.id);
+    const now = nowMs();
+    if (guard?.key === key && now < guard.nextAt) {
+      logger.debug('drift repair held back: the last one did not cure it', {
+        stack: stack.name,
+        attempts: guard.attempts,
+        retry_at: new Date(guard.nextAt).toISOString(),
+      });
+      return items;
+    }
+    const attempts = guard?.key === key ? guard.attempts + 1 : 1;
+    const intervalMs = stack.reconcileIntervalSeconds * 1000;
+    guards.set(stack.id, {
+      key,
+      attempts,
+      nextAt:
+        now + Math.min(intervalMs * 2 ** attempts, Math.max(MAX_DRIFT_BACKOFF_MS, intervalMs)),
+    });
+    // The deployed commit, not the branch head: a repair restores what was deployed.
+    const res = deployer.deploy(stack.id, {
+      trigger: 'drift',
+      ref: stack.repoUrl ? (stack.deployedCommit ?? undefined) : undefined,
+    });
+    logger.info('deploying to repair drift', {
+      stack: stack.name,
+      drift: signature,
+      attempt: attempts,
+      deployment: res.deployment.id,
+    });
+    return items;
+  }
+
+  async function reconcileStack(stack: StackRow) {
+    const polled = await poll(stack);
+    // A deploy just queued makes the containers' state moot until it ends.
+    if (!polled.deployed) await checkDrift(findStack(db, stack.id) ?? stack);
+    return { pollFailures: polled.failures };
+  }
+
+  return {
+    start() {
+      if (started) return;
+      started = true;
+      unsubscribe = deployer.onChange((e) => {
+        if (e.type === 'stack') sync();
+      });
+      const resync = () => {
+        sync();
+        resyncTimer = clock.setTimeout(resync, deps.resyncMs ?? 60_000);
+      };
+      resync();
+    },
+
+    /** Stops scheduling and waits (bounded) for reconciles in progress. */
+    async stop(timeoutMs = 10_000) {
+      started = false;
+      unsubscribe?.();
+      if (resyncTimer) clock.clearTimeout(resyncTimer);
+      for (const s of schedules.values()) if (s.timer) clock.clearTimeout(s.timer);
+      schedules.clear();
+      guards.clear();
+      await Promise.race([
+        Promise.allSettled([...inFlight]),
+        new Promise((r) => setTimeout(r, timeoutMs).unref()),
+      ]);
+    },
+
+    /** Reconciles one stack now, outside its schedule (tests, "sync now" buttons). */
+    async reconcileNow(stackIdOrName: string) {
+      const stack = deployer.requireStack(stackIdOrName);
+      return reconcileStack(stack);
+    },
+
+    /** When each scheduled stack reconciles next, for status output and tests. */
+    scheduled(): { stackId: string; intervalMs: number; nextAt: string; running: boolean }[] {
+      return [...schedules].map(([stackId, s]) => ({
+        stackId,
+        intervalMs: s.intervalMs,
+        nextAt: new Date(s.nextAt).toISOString(),
+        running: s.running,
+      }));
+    },
+  };
+}
+
+export type Reconciler = ReturnType<typeof createReconciler>;

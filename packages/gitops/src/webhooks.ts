@@ -1,0 +1,151 @@
+import { DEFAULT_COMPOSE_FILES } from '@simpledeploy/compose';
+import {
+  AppError,
+  type Clock,
+  type GitClient,
+  type Logger,
+  notFound,
+  type SecretBox,
+} from '@simpledeploy/core';
+import { type Db, findStack, getVersion, recordDelivery, type StackRow } from '@simpledeploy/db';
+import { type Deployer, decryptSecrets } from '@simpledeploy/deployer';
+import { parseWebhook, pushTouches, relevantFiles, type WebhookEvent } from './webhook-parse';
+import { type HeaderReader, verifyWebhookSignature } from './webhook-verify';
+
+export interface WebhookServiceDeps {
+  db: Db;
+  deployer: Deployer;
+  secrets: SecretBox;
+  clock: Clock;
+  logger: Logger;
+  /** Finds the remote's default branch when a stack has no repo_branch and the payload does not say. */
+  git?: GitClient | undefined;
+}
+
+export interface WebhookRequest {
+  /** `{stack}` of the path: id or name. */
+  stack: string;
+  header: HeaderReader;
+  /** The raw body bytes, as signed. */
+  body: Uint8Array;
+  /** Whether the request carries the API key (checked by the caller, in constant time). */
+  apiKeyValid: boolean;
+}
+
+export interface WebhookResult {
+  status: 200 | 202;
+  body: Record<string, unknown>;
+}
+
+// Verified against when the stack is unknown, so an unknown stack costs the same as a wrong signature.
+const DECOY_SECRET = 'simpledeploy-decoy-webhook-secret';
+
+export const webhookUnauthorized = () =>
+  new AppError(
+    'UNAUTHORIZED',
+    "a valid webhook signature for this stack's webhook_secret (X-Hub-Signature-256, X-Gitea-Signature, X-Gogs-Signature or X-Gitlab-Token) or the API key is required",
+  );
+
+/**
+ * `POST /api/v1/stacks/{stack}/webhook`: authenticates a git host's push against the
+ * stack's webhook_secret (or the API key), ignores what does not concern the stack
+ * (other branches, files it does not read, events that are not pushes, deliveries seen
+ * before) and otherwise queues a deployment with trigger `webhook`.
+ */
+export function createWebhookService(deps: WebhookServiceDeps) {
+  const { db, deployer, logger } = deps;
+
+  function authenticate(req: WebhookRequest): StackRow {
+    const row = findStack(db, req.stack);
+    const secret = row ? decryptSecrets(row, deps.secrets).webhookSecret : undefined;
+    const method = verifyWebhookSignature(req.header, req.body, secret ?? DECOY_SECRET);
+    if (row && (req.apiKeyValid || (secret && method))) return row;
+    // Only a caller holding the API key may learn that a stack does not exist.
+    if (!row && req.apiKeyValid) throw notFound('stack', req.stack);
+    throw webhookUnauthorized();
+  }
+
+  /** The branch a stack follows: repo_branch, else the remote's default branch if known. */
+  async function trackedBranch(stack: StackRow, event: WebhookEvent) {
+    if (stack.repoBranch) return stack.repoBranch;
+    if (event.defaultBranch) return event.defaultBranch;
+    if (!deps.git || !stack.repoUrl) return undefined;
+    try {
+      const token = decryptSecrets(stack, deps.secrets).repoToken;
+      const { ref } = await deps.git.resolveRemote(stack.repoUrl, undefined, {
+        username: stack.repoUsername ?? undefined,
+        token,
+      });
+      return ref.replace(/^refs\/heads\//, '');
+    } catch (error) {
+      // Unknown: the deploy fetches the default branch anyway, whatever was pushed.
+      logger.warn('webhook: cannot resolve the default branch', { stack: stack.name, error });
+      return undefined;
+    }
+  }
+
+  /** Files the stack's deploy reads: the current version's and what its settings name. */
+  function stackFiles(stack: StackRow): Set<string> {
+    const version = stack.currentVersionId
+      ? getVersion(db, stack.id, stack.currentVersionId)
+      : undefined;
+    const configured = [
+      ...(stack.composePath ? [stack.composePath] : DEFAULT_COMPOSE_FILES),
+      ...stack.composeIncludes,
+    ];
+    return relevantFiles({
+      composeFiles: [...configured, ...(version?.state.composeFiles ?? [])],
+      envFile: version?.state.envFile,
+    });
+  }
+
+  const ignored = (reason: string, event: WebhookEvent): WebhookResult => ({
+    status: 202,
+    body: { ignored: reason, event: event.event ?? null, delivery_id: event.deliveryId ?? null },
+  });
+
+  return {
+    async handle(req: WebhookRequest): Promise<WebhookResult> {
+      const stack = authenticate(req);
+      const event = parseWebhook(req.header, req.body);
+      const log = logger.child({ stack: stack.name, host: event.host, delivery: event.deliveryId });
+      if (event.kind === 'ping') return { status: 200, body: { ok: true, event: 'ping' } };
+      if (event.kind !== 'push') {
+        return ignored(`event ${event.event ?? 'unknown'} is not a push`, event);
+      }
+      if (stack.repoUrl && event.ref) {
+        if (event.deleted) return ignored(`the push deleted ${event.ref}`, event);
+        const tracked = await trackedBranch(stack, event);
+        const pushed = event.branch ?? event.tag ?? event.ref;
+        if (tracked && pushed !== tracked && event.ref !== tracked) {
+          return ignored(`the push is for ${event.ref}; the stack follows ${tracked}`, event);
+        }
+        const touch = pushTouches(event.changedFiles, stackFiles(stack));
+        if (!touch.relevant) return ignored(touch.reason, event);
+      }
+      if (event.deliveryId) {
+        const fresh = recordDelivery(
+          db,
+          `${stack.id}:${event.deliveryId}`,
+          stack.id,
+          deps.clock.now().toISOString(),
+        );
+        if (!fresh) return ignored(`delivery ${event.deliveryId} was already handled`, event);
+      }
+      // No pinned ref: a deploy that joins one already queued must still get the newest
+      // commit of the branch, not the first push of a burst.
+      const res = deployer.deploy(stack.id, { trigger: 'webhook' });
+      log.info('webhook push queued a deployment', {
+        deployment: res.deployment.id,
+        coalesced: res.coalesced,
+        commit: event.commit,
+      });
+      return {
+        status: 202,
+        body: { ...res, commit: event.commit ?? null, delivery_id: event.deliveryId ?? null },
+      };
+    },
+  };
+}
+
+export type WebhookService = ReturnType<typeof createWebhookService>;
