@@ -41,8 +41,8 @@ pnpm_version="$(pnpm --version 2>/dev/null || true)"
 if [ "${pnpm_version%%.*}" != 10 ]; then
   command -v npm >/dev/null 2>&1 || sd_die 'npm is missing: install Node.js 20 (with npm) first'
   # corepack's signature check fails on these machines, so pnpm comes from npm.
-  sd_log 'npm install -g pnpm@10'
-  npm install -g --no-fund --no-audit pnpm@10 >&2
+  sd_log 'npm install -g pnpm@10.34.9'
+  npm install -g --no-fund --no-audit pnpm@10.34.9 >&2
   hash -r
   pnpm_version="$(pnpm --version 2>/dev/null)" || sd_die "pnpm was installed but is not on PATH ($(npm prefix -g)/bin)"
 fi

@@ -261,23 +261,26 @@ export function createDeployer(deps: DeployerDeps) {
     redact: Redact,
     state: DesiredState,
     signal: AbortSignal,
-    withPull: boolean,
+    steps: { check: boolean; pull: boolean },
   ): Promise<Applied> {
     const dir = join(stackDir(stack.id), 'deploy');
     const target = { ...(await materialize(dir, state)), project: project(stack) };
     const dockerConfig = await createDockerConfig(registryLogins(secrets.registries));
     const env = { ...config.childEnv, DOCKER_CONFIG: dockerConfig.dir, ...state.variables };
     try {
-      const cfg = await compose(depId, redact, target, 'config', ['-q'], env, signal, dir);
-      if (cfg.aborted) return { ok: false, aborted: true };
-      if (cfg.exitCode !== 0) {
-        return {
-          ok: false,
-          aborted: false,
-          error: `the compose file is invalid: ${tail(cfg.stderr, redact)}`,
-        };
+      // Fail fast on an invalid file (or a missing ${VAR:?}) before anything is touched.
+      if (steps.check) {
+        const cfg = await compose(depId, redact, target, 'config', ['-q'], env, signal, dir);
+        if (cfg.aborted) return { ok: false, aborted: true };
+        if (cfg.exitCode !== 0) {
+          return {
+            ok: false,
+            aborted: false,
+            error: `the compose file is invalid: ${tail(cfg.stderr, redact)}`,
+          };
+        }
       }
-      if (withPull) {
+      if (steps.pull) {
         const pull = await compose(
           depId,
           redact,
@@ -344,7 +347,10 @@ export function createDeployer(deps: DeployerDeps) {
       const controller = new AbortController();
       const timer = clock.setTimeout(() => controller.abort(), stack.deployTimeoutSeconds * 1000);
       try {
-        last = await up(depId, stack, secrets, redact, good.state, controller.signal, false);
+        last = await up(depId, stack, secrets, redact, good.state, controller.signal, {
+          check: false,
+          pull: false,
+        });
       } finally {
         clock.clearTimeout(timer);
       }
@@ -426,7 +432,19 @@ export function createDeployer(deps: DeployerDeps) {
       log(`version ${version.id} sha256 ${version.sha256}`);
       if (controller.signal.aborted) throw new StepError('aborted');
 
-      const res = await up(depId, stack, secrets, redact, version.state, controller.signal, true);
+      // Identical content that already runs needs no config check and no pull: a no-op
+      // redeploy converges containers only. `force` pulls anyway (a moved :latest tag).
+      const unchanged = version.id === stack.currentVersionId && !dep.force && !dep.targetVersionId;
+      if (unchanged)
+        log(
+          'content unchanged since the last good deploy: converging without pull (send "force": true to pull)',
+        );
+      // A rollback uses the images it ran with (up fetches only what is missing), so it
+      // needs no registry round-trip.
+      const res = await up(depId, stack, secrets, redact, version.state, controller.signal, {
+        check: !unchanged,
+        pull: !unchanged && !dep.targetVersionId,
+      });
       if (res.ok) {
         const t = now();
         updateVersion(db, version.id, { lastDeployedAt: t, lastSucceededAt: t });
