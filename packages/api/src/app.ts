@@ -9,6 +9,7 @@ import { accessLog } from './middleware/access-log';
 import { apiKeyAuth } from './middleware/auth';
 import { deploymentRoutes } from './routes/deployments';
 import { eventRoutes } from './routes/events';
+import { gitopsRoutes, isStackWebhook } from './routes/gitops';
 import { healthRoutes } from './routes/health';
 import { logRoutes } from './routes/logs';
 import { metricsRoutes } from './routes/metrics';
@@ -23,7 +24,7 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
  */
 export function createApi(deps: AppDeps) {
   const maxSize = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const auth = apiKeyAuth({ apiKey: deps.apiKey });
+  const auth = apiKeyAuth({ apiKey: deps.apiKey, exempt: isStackWebhook });
   const root = new Hono<AppEnv>();
   // WebSocket upgrades are answered by this same app (auth and routing included).
   const nodeWs = createNodeWebSocket({ app: root });
@@ -51,7 +52,8 @@ export function createApi(deps: AppDeps) {
     .route('/', stackRoutes(deps.domain))
     .route('/', deploymentRoutes(deps.domain))
     .route('/', logRoutes(deps.domain.deployer, nodeWs.upgradeWebSocket))
-    .route('/', eventRoutes(deps.domain, nodeWs.upgradeWebSocket));
+    .route('/', eventRoutes(deps.domain, nodeWs.upgradeWebSocket))
+    .route('/', gitopsRoutes(deps.domain, deps.apiKey));
   return { app, injectWebSocket: nodeWs.injectWebSocket, wss: nodeWs.wss };
 }
 

@@ -1,6 +1,6 @@
 export { type AppType, createApi, createApp, DEFAULT_MAX_BODY_BYTES } from './app';
 export type { AppDeps, AppEnv, ComponentHealth, HealthChecks } from './deps';
-export type { DomainDeps } from './domain';
+export type { DomainDeps, GitopsDeps } from './domain';
 export {
   createErrorHandler,
   type ErrorBody,

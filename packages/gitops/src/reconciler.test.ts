@@ -1,0 +1,313 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DriftItem } from '@simpledeploy/compose';
+import {
+  AppError,
+  createRedactor,
+  createSecretBox,
+  type GitClient,
+  silentLogger,
+} from '@simpledeploy/core';
+import { createTestDb, findStack, type StackRow } from '@simpledeploy/db';
+import {
+  createServices,
+  createSourceResolver,
+  inlineState,
+  type SourceResolver,
+} from '@simpledeploy/deployer';
+import { createFakeClock, createFakeRunner, sub } from '@simpledeploy/testing/fakes';
+import { describe, expect, it } from 'vitest';
+import { createReconciler } from './reconciler';
+
+const C1 = '1'.repeat(40);
+const C2 = '2'.repeat(40);
+const C3 = '3'.repeat(40);
+
+function setup() {
+  const { db } = createTestDb();
+  const runner = createFakeRunner();
+  const clock = createFakeClock();
+  const secrets = createSecretBox('reconciler-test');
+  const remote = { commit: C1, error: undefined as AppError | undefined, calls: 0 };
+  const git: GitClient = {
+    async resolveRemote(_url, ref) {
+      remote.calls++;
+      if (remote.error) throw remote.error;
+      return { ref: `refs/heads/${ref ?? 'main'}`, commit: remote.commit };
+    },
+    async checkout() {
+      throw new Error('the reconciler never clones');
+    },
+  };
+  // The git source as the deployer sees it: the compose of the stack, at the asked commit.
+  const gitSource: SourceResolver = {
+    async resolve(stack, _secrets, opts) {
+      const commit = opts.ref && opts.ref.length === 40 ? opts.ref : remote.commit;
+      const state = inlineState({ ...stack, compose: 'services:\n  web:\n    image: w\n' });
+      // Each commit has its own content, as a real tree would.
+      return { state: { ...state, files: { ...state.files, COMMIT: commit } }, commit };
+    },
+  };
+  const services = createServices({
+    db,
+    runner,
+    clock,
+    logger: silentLogger,
+    secrets,
+    redact: createRedactor([]),
+    sources: createSourceResolver(gitSource),
+    config: {
+      dataDir: mkdtempSync(join(tmpdir(), 'sd-rec-')),
+      projectPrefix: 'simpledeploy',
+      maxConcurrent: 3,
+      childEnv: { PATH: '/usr/bin:/bin' },
+      reapplyRetryDelayMs: 0,
+    },
+  });
+  const drift = { items: undefined as DriftItem[] | undefined, calls: 0 };
+  const reconciler = createReconciler({
+    db,
+    deployer: services.deployer,
+    git,
+    drift: {
+      async containerDrift() {
+        drift.calls++;
+        return drift.items;
+      },
+    },
+    secrets,
+    clock,
+    logger: silentLogger,
+    random: () => 0.5,
+  });
+  const row = (name: string) => findStack(db, name) as StackRow;
+  const deployments = (name: string) => services.deployer.listDeployments(name);
+  return { db, runner, clock, remote, drift, reconciler, row, deployments, ...services };
+}
+
+/** Lets real file I/O of a deploy finish (bounded). */
+async function until(cond: () => boolean, ms = 3000) {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+const gitStack = (extra: Record<string, unknown> = {}) => ({
+  name: 'app',
+  repo_url: 'http://127.0.0.1:1/app.git',
+  repo_token: 'tok-123456',
+  reconcile_interval_seconds: 10,
+  ...extra,
+});
+
+const settled = (t: ReturnType<typeof setup>, name: string) =>
+  t.deployments(name).every((d) => d.status !== 'queued' && d.status !== 'running');
+
+describe('reconciler: polling', () => {
+  it('records the remote commit without auto_deploy, so the stack shows it is behind', async () => {
+    const t = setup();
+    t.stacks.create(gitStack());
+    t.reconciler.start();
+    await t.clock.advance(5_000); // random 0.5 → first poll half an interval after start
+    await until(() => t.row('app').lastPollAt !== null);
+    expect(t.row('app')).toMatchObject({ remoteCommit: C1, lastPollError: null, pollFailures: 0 });
+    expect(t.stacks.get('app')).toMatchObject({ remote_commit: C1, behind: true });
+    expect(t.deployments('app')).toEqual([]);
+    await t.reconciler.stop();
+  });
+
+  it('deploys a new commit with auto_deploy (trigger poll), once per commit', async () => {
+    const t = setup();
+    t.stacks.create(gitStack({ auto_deploy: true }));
+    t.reconciler.start();
+    await t.clock.advance(5_000);
+    await until(() => t.deployments('app').length === 1 && settled(t, 'app'));
+    expect(t.deployments('app')[0]).toMatchObject({
+      trigger: 'poll',
+      ref: C1,
+      git_commit: C1,
+      status: 'succeeded',
+    });
+    expect(t.stacks.get('app')).toMatchObject({ deployed_commit: C1, behind: false });
+
+    t.remote.commit = C2;
+    await t.clock.advance(10_000);
+    await until(() => t.deployments('app').length === 2 && settled(t, 'app'));
+    expect(t.deployments('app')[0]).toMatchObject({ trigger: 'poll', git_commit: C2 });
+
+    // Nothing new: no deploy.
+    await t.clock.advance(10_000);
+    await until(() => t.remote.calls >= 3);
+    expect(t.deployments('app')).toHaveLength(2);
+    await t.reconciler.stop();
+  });
+
+  it('does not deploy a commit again whose deployment failed', async () => {
+    const t = setup();
+    t.runner.on(sub('up'), { exitCode: 1, stderr: 'boom' });
+    t.stacks.create(gitStack({ auto_deploy: true, auto_rollback: false }));
+    t.reconciler.start();
+    await t.clock.advance(5_000);
+    await until(() => t.deployments('app').length === 1 && settled(t, 'app'));
+    expect(t.deployments('app')[0]?.status).toBe('failed');
+    for (let i = 0; i < 3; i++) await t.clock.advance(10_000);
+    await until(() => t.remote.calls >= 4);
+    expect(t.deployments('app')).toHaveLength(1);
+    expect(t.stacks.get('app').behind).toBe(true);
+
+    // A new commit is tried.
+    t.runner.on(sub('up'), { exitCode: 0 });
+    t.remote.commit = C3;
+    await t.clock.advance(10_000);
+    await until(() => t.deployments('app').length === 2 && settled(t, 'app'));
+    expect(t.deployments('app')[0]).toMatchObject({ git_commit: C3, status: 'succeeded' });
+    await t.reconciler.stop();
+  });
+
+  it('records a failing poll and backs off, then clears the error when it recovers', async () => {
+    const t = setup();
+    t.stacks.create(gitStack());
+    t.remote.error = new AppError('UNAVAILABLE', 'cannot reach 127.0.0.1:1: ECONNREFUSED');
+    t.reconciler.start();
+    await t.clock.advance(5_000);
+    await until(() => t.row('app').pollFailures === 1);
+    expect(t.stacks.get('app').poll).toEqual({
+      last_poll_at: '2026-01-01T00:00:05.000Z',
+      last_error: 'cannot reach 127.0.0.1:1: ECONNREFUSED',
+      failures: 1,
+    });
+    // Backoff: the next poll is two intervals later, not one.
+    await t.clock.advance(10_000);
+    expect(t.remote.calls).toBe(1);
+    await t.clock.advance(10_000);
+    await until(() => t.row('app').pollFailures === 2);
+    // Four intervals after that.
+    await t.clock.advance(30_000);
+    expect(t.remote.calls).toBe(2);
+    t.remote.error = undefined;
+    await t.clock.advance(10_000);
+    await until(() => t.row('app').pollFailures === 0);
+    expect(t.row('app')).toMatchObject({ lastPollError: null, remoteCommit: C1 });
+    await t.reconciler.stop();
+  });
+
+  it('caps the backoff at ten intervals and never stops polling', async () => {
+    const t = setup();
+    t.stacks.create(gitStack());
+    t.remote.error = new AppError('UNAVAILABLE', 'down');
+    t.reconciler.start();
+    await t.clock.advance(5_000);
+    const delays: number[] = [];
+    for (let i = 1; i <= 7; i++) {
+      await until(() => t.row('app').pollFailures === i && !t.reconciler.scheduled()[0]?.running);
+      const next = Date.parse(t.reconciler.scheduled()[0]?.nextAt ?? '');
+      delays.push(next - t.clock.now().getTime());
+      await t.clock.advance(next - t.clock.now().getTime());
+    }
+    expect(delays).toEqual([20_000, 40_000, 80_000, 100_000, 100_000, 100_000, 100_000]);
+    await t.reconciler.stop();
+  });
+
+  it('picks up stacks created, changed and deleted at run time', async () => {
+    const t = setup();
+    t.reconciler.start();
+    expect(t.reconciler.scheduled()).toEqual([]);
+    const s = t.stacks.create(gitStack());
+    expect(t.reconciler.scheduled().map((x) => x.stackId)).toEqual([s.id]);
+    t.stacks.update('app', { reconcile_interval_seconds: 0 });
+    expect(t.reconciler.scheduled()).toEqual([]);
+    t.stacks.update('app', { reconcile_interval_seconds: 20 });
+    expect(t.reconciler.scheduled()[0]?.intervalMs).toBe(20_000);
+    await t.lifecycle.remove('app', { removeVolumes: false });
+    expect(t.reconciler.scheduled()).toEqual([]);
+    await t.reconciler.stop();
+  });
+});
+
+describe('reconciler: drift', () => {
+  const stopped: DriftItem[] = [
+    { service: 'web', type: 'stopped', expected: 'running', actual: 'exited (0)' },
+  ];
+
+  async function deployedInline(autoDeploy: boolean) {
+    const t = setup();
+    t.stacks.create({
+      name: 'inl',
+      compose: 'services:\n  web:\n    image: w\n',
+      auto_deploy: autoDeploy,
+      reconcile_interval_seconds: 10,
+    });
+    const { deployment } = t.deployer.deploy('inl', { trigger: 'manual' });
+    await t.deployer.waitFor(deployment.id);
+    return t;
+  }
+
+  it('only reports drift without auto_deploy', async () => {
+    const t = await deployedInline(false);
+    t.drift.items = stopped;
+    t.reconciler.start();
+    await t.clock.advance(5_000);
+    await until(() => t.drift.calls === 1);
+    expect(t.deployments('inl')).toHaveLength(1);
+    await t.reconciler.stop();
+  });
+
+  it('repairs drift with auto_deploy (trigger drift), and backs off when the repair does not cure it', async () => {
+    const t = await deployedInline(true);
+    t.drift.items = stopped;
+    t.reconciler.start();
+    await t.clock.advance(5_000);
+    await until(() => t.deployments('inl').length === 2 && settled(t, 'inl'));
+    expect(t.deployments('inl')[0]?.trigger).toBe('drift');
+
+    // The same drift right after the repair: held back, not deployed in a loop.
+    await t.clock.advance(10_000);
+    await until(() => t.drift.calls === 2);
+    expect(t.deployments('inl')).toHaveLength(2);
+    // Retried after the backoff (two intervals after the first attempt).
+    await t.clock.advance(10_000);
+    await until(() => t.deployments('inl').length === 3 && settled(t, 'inl'));
+    // Then four intervals: the next two checks hold back.
+    await t.clock.advance(10_000);
+    await t.clock.advance(10_000);
+    await until(() => t.drift.calls === 5);
+    expect(t.deployments('inl')).toHaveLength(3);
+
+    // Cured: the guard resets, and new drift is repaired at once.
+    t.drift.items = [];
+    await t.clock.advance(10_000);
+    await until(() => t.drift.calls === 6);
+    t.drift.items = [{ service: 'web', type: 'missing', expected: 'w', actual: null }];
+    await t.clock.advance(10_000);
+    await until(() => t.deployments('inl').length === 4 && settled(t, 'inl'));
+    await t.reconciler.stop();
+  });
+
+  it('keeps reconciling when the drift check throws', async () => {
+    const t = await deployedInline(true);
+    let calls = 0;
+    const reconciler = createReconciler({
+      db: t.db,
+      deployer: t.deployer,
+      drift: {
+        async containerDrift() {
+          calls++;
+          throw new AppError('UNAVAILABLE', 'engine down');
+        },
+      },
+      secrets: createSecretBox('reconciler-test'),
+      clock: t.clock,
+      logger: silentLogger,
+      random: () => 0.5,
+    });
+    reconciler.start();
+    await t.clock.advance(5_000);
+    await until(() => calls === 1);
+    await t.clock.advance(10_000);
+    await until(() => calls === 2);
+    await reconciler.stop();
+  });
+});
