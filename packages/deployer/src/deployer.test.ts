@@ -91,6 +91,33 @@ describe('deploy flow', () => {
     expect(JSON.stringify(env)).not.toContain(API_KEY);
   });
 
+  it('converges a no-op redeploy without config check, pull or a health wait when all is healthy', async () => {
+    const t = setup();
+    t.stacks.create({ name: 'noop', compose: compose('v1') });
+    await t.deployer.waitFor(t.deployer.deploy('noop', { trigger: 'manual' }).deployment.id);
+    t.runner.calls.length = 0;
+    t.runner.on(sub('ps'), {
+      stdout: '{"Service":"web","Name":"w1","State":"running","Health":"healthy"}\n',
+    });
+    await t.deployer.waitFor(t.deployer.deploy('noop', { trigger: 'manual' }).deployment.id);
+    expect(t.runner.calls.map((c) => c.args.slice(5))).toEqual([
+      ['up', '-d', '--remove-orphans'],
+      ['ps', '--all', '--format', 'json'],
+    ]);
+    t.runner.calls.length = 0;
+    t.runner.on(sub('ps'), {
+      stdout: '{"Service":"web","Name":"w1","State":"running","Health":"starting"}\n',
+    });
+    await t.deployer.waitFor(t.deployer.deploy('noop', { trigger: 'manual' }).deployment.id);
+    expect(t.runner.subcommands()).toEqual(['up', 'ps', 'up']);
+    expect(t.runner.calls.at(-1)?.args).toContain('--wait');
+    t.runner.calls.length = 0;
+    await t.deployer.waitFor(
+      t.deployer.deploy('noop', { trigger: 'manual', force: true }).deployment.id,
+    );
+    expect(t.runner.subcommands()).toEqual(['config', 'pull', 'up']);
+  });
+
   it('limits pull and up to the service filter', async () => {
     const t = setup();
     t.stacks.create({ name: 'f', compose: compose('v1'), service_filter: 'web, db' });

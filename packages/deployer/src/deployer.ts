@@ -20,6 +20,7 @@ import {
   notFound,
   projectName,
   type Redact,
+  type RunResult,
   type SecretBox,
   sha256,
   type Trigger,
@@ -261,7 +262,7 @@ export function createDeployer(deps: DeployerDeps) {
     redact: Redact,
     state: DesiredState,
     signal: AbortSignal,
-    steps: { check: boolean; pull: boolean },
+    steps: { check: boolean; pull: boolean; converge?: boolean },
   ): Promise<Applied> {
     const dir = join(stackDir(stack.id), 'deploy');
     const target = { ...(await materialize(dir, state)), project: project(stack) };
@@ -301,24 +302,36 @@ export function createDeployer(deps: DeployerDeps) {
         }
       }
       touched.add(depId);
-      const res = await compose(
-        depId,
-        redact,
-        target,
-        'up',
-        ['-d', '--remove-orphans', '--wait', ...state.services],
-        env,
-        signal,
-        dir,
-      );
-      if (res.aborted) return { ok: false, aborted: true };
-      if (res.exitCode !== 0) {
-        return {
-          ok: false,
-          aborted: false,
-          error: `docker compose up failed: ${tail(res.stderr, redact)}`,
-        };
+      const run = (sub: string, extra: string[]) =>
+        compose(depId, redact, target, sub, extra, env, signal, dir);
+      const failed = (r: RunResult): Applied | undefined => {
+        if (r.aborted) return { ok: false, aborted: true };
+        if (r.exitCode !== 0) {
+          return {
+            ok: false,
+            aborted: false,
+            error: `docker compose up failed: ${tail(r.stderr, redact)}`,
+          };
+        }
+        return undefined;
+      };
+      if (steps.converge) {
+        // Content already running: `up --wait` would poll health for half a second even
+        // when nothing changed, so converge first and wait only if something is not healthy.
+        const quick = await run('up', ['-d', '--remove-orphans', ...state.services]);
+        const bad = failed(quick);
+        if (bad) return bad;
+        const ps = await run('ps', ['--all', '--format', 'json', ...state.services]);
+        const settled =
+          ps.exitCode === 0 &&
+          parsePsJson(ps.stdout).every(
+            (c) => c.state === 'running' && (c.health === '' || c.health === 'healthy'),
+          );
+        if (settled) return { ok: true, aborted: false };
       }
+      const res = await run('up', ['-d', '--remove-orphans', '--wait', ...state.services]);
+      const bad = failed(res);
+      if (bad) return bad;
       return { ok: true, aborted: false };
     } finally {
       await dockerConfig.dispose();
@@ -444,6 +457,7 @@ export function createDeployer(deps: DeployerDeps) {
       const res = await up(depId, stack, secrets, redact, version.state, controller.signal, {
         check: !unchanged,
         pull: !unchanged && !dep.targetVersionId,
+        converge: unchanged,
       });
       if (res.ok) {
         const t = now();

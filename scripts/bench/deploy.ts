@@ -1,0 +1,119 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cleanupProject, composeOk, writeDockerConfig } from '@simpledeploy/testing';
+import { type BenchEnv, type BenchSection, ms, ratio, stats } from './env';
+
+const ROUNDS = Number(process.env.BENCH_DEPLOY_ROUNDS ?? 8);
+const NOOP_ROUNDS = Number(process.env.BENCH_NOOP_ROUNDS ?? 10);
+
+const composeFile = (env: BenchEnv) =>
+  `services:\n  web:\n    image: ${env.images.webV1}\n  worker:\n    image: ${env.images.sleeper}\n`;
+
+/**
+ * A full deploy through simpledeploy's API against raw `docker compose pull` +
+ * `up -d --wait` of the same file, and a no-op redeploy against a raw no-op `up -d`,
+ * interleaved in one run so both see the same machine.
+ */
+export async function benchDeploy(env: BenchEnv): Promise<BenchSection> {
+  const dockerConfig = mkdtempSync(join(tmpdir(), 'sd-bench-docker-'));
+  await writeDockerConfig(dockerConfig, {
+    [env.registry.host]: { username: env.registry.username, password: env.registry.password },
+  });
+  const rawDir = mkdtempSync(join(tmpdir(), 'sd-bench-raw-'));
+  const file = join(rawDir, 'compose.yaml');
+  writeFileSync(file, composeFile(env));
+  const rawProject = `${env.prefix}-raw`;
+  const raw = (args: string[]) =>
+    composeOk(['-p', rawProject, '-f', file, ...args], {
+      cwd: rawDir,
+      env: { DOCKER_CONFIG: dockerConfig },
+    });
+
+  const rawTimes: number[] = [];
+  const sdTimes: number[] = [];
+  try {
+    // Warm-up: images pulled once into the engine, so every round measures the same work.
+    await raw(['pull']);
+    const rawRound = async () => {
+      const t = performance.now();
+      await raw(['pull']);
+      await raw(['up', '-d', '--wait']);
+      rawTimes.push(performance.now() - t);
+      await raw(['down', '--remove-orphans']);
+    };
+    const sdRound = async (i: number) => {
+      const name = `d${i}`;
+      await env.api('POST', '/api/v1/stacks', {
+        name,
+        compose: composeFile(env),
+        docker_registry: env.registry.host,
+        docker_username: env.registry.username,
+        docker_password: env.registry.password,
+      });
+      const t = performance.now();
+      const res = await env.api('POST', `/api/v1/stacks/${name}/deploy?wait=true`);
+      sdTimes.push(performance.now() - t);
+      if (res.json?.deployment?.status !== 'succeeded') {
+        throw new Error(`bench deploy failed: ${JSON.stringify(res.json)}`);
+      }
+      if (i < ROUNDS - 1) await env.api('DELETE', `/api/v1/stacks/${name}`);
+    };
+    for (let i = 0; i < ROUNDS; i++) {
+      // Alternate who goes first so a drift in machine load hits both sides alike.
+      if (i % 2 === 0) {
+        await rawRound();
+        await sdRound(i);
+      } else {
+        await sdRound(i);
+        await rawRound();
+      }
+    }
+
+    // No-op: the last stack is running; so is a raw project of the same file.
+    await raw(['up', '-d', '--wait']);
+    const rawNoop: number[] = [];
+    const sdNoop: number[] = [];
+    const last = `d${ROUNDS - 1}`;
+    for (let i = 0; i < NOOP_ROUNDS; i++) {
+      let t = performance.now();
+      await raw(['up', '-d']);
+      rawNoop.push(performance.now() - t);
+      t = performance.now();
+      const res = await env.api('POST', `/api/v1/stacks/${last}/deploy?wait=true`);
+      sdNoop.push(performance.now() - t);
+      if (res.json?.deployment?.status !== 'succeeded')
+        throw new Error('bench no-op deploy failed');
+    }
+    await env.api('DELETE', `/api/v1/stacks/${last}`);
+
+    const r = stats(rawTimes);
+    const s = stats(sdTimes);
+    const rn = stats(rawNoop);
+    const sn = stats(sdNoop);
+    console.log(
+      `deploy: raw ${ms(r.median)} vs simpledeploy ${ms(s.median)} (${ratio(s.median, r.median)})`,
+    );
+    console.log(
+      `no-op: raw ${ms(rn.median)} vs simpledeploy ${ms(sn.median)} (${ratio(sn.median, rn.median)})`,
+    );
+    return {
+      title: 'Deploy overhead (issue: the deployer)',
+      body: [
+        `A two-service stack (busybox web with a health check + a sleeper) from the private registry at 127.0.0.1, ${ROUNDS} rounds, interleaved; no-op ${NOOP_ROUNDS} rounds.`,
+        '',
+        '| what | baseline (raw docker compose) | simpledeploy (HTTP API, `?wait=true`) | ratio (median) | target |',
+        '|---|---|---|---|---|',
+        `| full deploy: \`pull\` + \`up -d --wait\` | median ${ms(r.median)}, p90 ${ms(r.p90)} | median ${ms(s.median)}, p90 ${ms(s.p90)} | **${ratio(s.median, r.median)}** | ≤ 1.10× |`,
+        `| no-op redeploy vs raw no-op \`up -d\` | median ${ms(rn.median)}, p90 ${ms(rn.p90)} | median ${ms(sn.median)}, p90 ${ms(sn.p90)} | **${ratio(sn.median, rn.median)}** | ≤ 3× |`,
+        '',
+        'simpledeploy\'s full deploy adds `config -q` (fail fast before touching containers), version bookkeeping, file writes and a fresh DOCKER_CONFIG; its no-op redeploy skips the config check and the pull when the content equals the running version (`"force": true` pulls), and runs `up -d --remove-orphans --wait`.',
+      ].join('\n'),
+    };
+  } finally {
+    await cleanupProject(rawProject);
+    for (let i = 0; i < ROUNDS; i++) await cleanupProject(`${env.prefix}-d${i}`);
+    rmSync(rawDir, { recursive: true, force: true });
+    rmSync(dockerConfig, { recursive: true, force: true });
+  }
+}
