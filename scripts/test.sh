@@ -164,6 +164,8 @@ phase docker bash scripts/provision-docker.sh || docker_ok=0
 
 check lint pnpm lint
 check typecheck pnpm typecheck
+# The integration suite starts the bundled server and serves the built web UI.
+check build pnpm build
 vitest_project unit
 if [ "$docker_ok" = 1 ]; then
   vitest_project integration
