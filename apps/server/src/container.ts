@@ -97,6 +97,7 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
     version: opts.version,
     health,
     domain: services,
+    clock,
   };
   const api = createApi(deps);
 

@@ -1,5 +1,5 @@
 import { createNodeWebSocket } from '@hono/node-ws';
-import { AppError } from '@simpledeploy/core';
+import { AppError, systemClock } from '@simpledeploy/core';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
@@ -7,6 +7,7 @@ import type { AppDeps, AppEnv } from './deps';
 import { createErrorHandler, notFoundHandler } from './errors';
 import { accessLog } from './middleware/access-log';
 import { apiKeyAuth } from './middleware/auth';
+import { authFailureLimit } from './middleware/rate-limit';
 import { deploymentRoutes } from './routes/deployments';
 import { eventRoutes } from './routes/events';
 import { gitopsRoutes, isStackWebhook } from './routes/gitops';
@@ -32,6 +33,16 @@ export function createApi(deps: AppDeps) {
     .onError(createErrorHandler(deps.logger))
     .notFound(notFoundHandler)
     .use('*', requestId(), accessLog(deps.logger))
+    .use(
+      '*',
+      deps.rateLimit === false
+        ? (_c, next) => next()
+        : authFailureLimit({
+            clock: deps.clock ?? systemClock,
+            isWebhook: isStackWebhook,
+            ...deps.rateLimit,
+          }),
+    )
     .use(
       '*',
       bodyLimit({

@@ -1,5 +1,6 @@
-import type { Logger } from '@simpledeploy/core';
+import type { Clock, Logger } from '@simpledeploy/core';
 import type { DomainDeps } from './domain';
+import type { BucketPolicy } from './middleware/rate-limit';
 
 /** The result of one health probe. `error` is a short sentence, safe to show unauthenticated callers. */
 export interface ComponentHealth {
@@ -37,6 +38,13 @@ export interface AppDeps {
   domain: DomainDeps;
   /** Largest request body accepted, in bytes (default 1 MiB); larger ones get 413. */
   maxBodyBytes?: number;
+  /** Time for the rate limiter; the system clock by default. */
+  clock?: Pick<Clock, 'now'>;
+  /**
+   * Allowances for failed authentication per client address (429 beyond them);
+   * `false` turns the limiter off. Valid credentials are never limited.
+   */
+  rateLimit?: { auth?: BucketPolicy; webhook?: BucketPolicy; maxKeys?: number } | false;
 }
 
 /** Hono's environment for every route: what middleware puts on the context. */

@@ -18,4 +18,11 @@ export {
   presentedKeys,
   unauthorized,
 } from './middleware/auth';
+export {
+  authFailureLimit,
+  type BucketPolicy,
+  clientAddress,
+  createFailureLimiter,
+  type RateLimitOptions,
+} from './middleware/rate-limit';
 export { processMetrics } from './routes/metrics';
