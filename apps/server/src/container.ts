@@ -11,7 +11,19 @@ import {
   type Redact,
 } from '@simpledeploy/core';
 import { createDb, type DbHandle, migrate } from '@simpledeploy/db';
-import { createServices, createSourceResolver, type Services } from '@simpledeploy/deployer';
+import {
+  createGitSourceResolver,
+  createServices,
+  createSourceResolver,
+  type Services,
+} from '@simpledeploy/deployer';
+import { createGitClient } from '@simpledeploy/git';
+import {
+  createDriftService,
+  createReconciler,
+  createWebhookService,
+  ensureLegacyStack,
+} from '@simpledeploy/gitops';
 import type { ServerConfig } from './config';
 import { createDockerProbes } from './docker-probes';
 
@@ -61,21 +73,36 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
     throw error;
   }
 
+  const secrets = createSecretBox(config.secretKey);
+  const git = createGitClient({ logger: logger.child({ component: 'git' }) });
   const services = createServices({
     db: db.db,
     runner,
     clock,
     logger,
-    secrets: createSecretBox(config.secretKey),
+    secrets,
     redact: opts.redact,
-    // Inline compose only until the git source is wired in here.
-    sources: createSourceResolver(),
+    sources: createSourceResolver(createGitSourceResolver(git)),
     config: {
       dataDir: config.dataDir,
       projectPrefix: config.projectPrefix,
       maxConcurrent: config.maxConcurrentDeploys,
       childEnv: config.childEnv,
     },
+  });
+
+  // Polling, drift and git webhooks (packages/gitops) over the same deployer.
+  const gitopsDeps = { db: db.db, deployer: services.deployer, secrets, clock, logger, git };
+  const drift = createDriftService({
+    ...gitopsDeps,
+    runner,
+    config: { childEnv: config.childEnv },
+  });
+  const webhooks = createWebhookService(gitopsDeps);
+  const reconciler = createReconciler({
+    ...gitopsDeps,
+    drift,
+    logger: logger.child({ component: 'reconciler' }),
   });
 
   const health: HealthChecks = {
@@ -96,7 +123,7 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
     logger,
     version: opts.version,
     health,
-    domain: services,
+    domain: { ...services, gitops: { drift, webhooks } },
     clock,
   };
   const api = createApi(deps);
@@ -111,6 +138,13 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
     services,
     start() {
       services.deployer.recoverInterrupted();
+      try {
+        ensureLegacyStack({ stacks: services.stacks, logger }, config.legacyRepo);
+      } catch (error) {
+        // A bad legacy setting must not keep the API down: the stack can be fixed through it.
+        logger.error('legacy mode: cannot create the stack "default" from REPO_URL', { error });
+      }
+      reconciler.start();
       return new Promise((resolve, reject) => {
         const s = serve({
           fetch: api.app.fetch,
@@ -134,6 +168,8 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
         const closed = new Promise<void>((resolve) => (s ? s.close(() => resolve()) : resolve()));
         // Keep-alive sockets with no request in flight would hold close() open.
         s?.closeIdleConnections();
+        // No new polls or drift repairs while deployments wind down.
+        await reconciler.stop();
         // Running deployments end as interrupted, which also ends `?wait=true` requests.
         await services.deployer.shutdown(opts.deployShutdownMs ?? 15_000);
         // Upgraded sockets are not the HTTP server's to close: say "going away" to each.
