@@ -26,6 +26,7 @@ import {
 } from '@simpledeploy/gitops';
 import type { ServerConfig } from './config';
 import { createDockerProbes } from './docker-probes';
+import { stopOrphanCompose } from './orphans';
 
 export interface ContainerOptions {
   logger: Logger;
@@ -136,7 +137,9 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
     app: api.app,
     db,
     services,
-    start() {
+    async start() {
+      // A crashed run may have left compose working for deployments about to be marked interrupted.
+      await stopOrphanCompose(config.dataDir, logger);
       services.deployer.recoverInterrupted();
       try {
         ensureLegacyStack({ stacks: services.stacks, logger }, config.legacyRepo);
