@@ -126,6 +126,7 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
     health,
     domain: { ...services, gitops: { drift, webhooks } },
     clock,
+    redact: opts.redact,
   };
   const api = createApi(deps);
 

@@ -1,6 +1,12 @@
 import { mkdirSync } from 'node:fs';
-import { createJsonLogger, createRedactor, type Logger, systemClock } from '@simpledeploy/core';
-import { createExecaRunner } from '@simpledeploy/deployer';
+import {
+  createJsonLogger,
+  createSecretBox,
+  createSecretRegistry,
+  type Logger,
+  systemClock,
+} from '@simpledeploy/core';
+import { createExecaRunner, trackStackSecrets } from '@simpledeploy/deployer';
 import pkg from '../package.json' with { type: 'json' };
 import { type Config, ConfigError, loadConfig } from './config';
 import { buildContainer, type Container } from './container';
@@ -48,8 +54,14 @@ function main(): void {
   mkdirSync(env.dataDir, { recursive: true, mode: 0o700 });
   const { config, apiKeyFile, secretKeyFile } = resolveKeys(env);
 
-  // Every log line passes through the redactor: the keys and the legacy repo token never appear.
-  const redact = createRedactor([config.apiKey, config.secretKey, config.legacyRepo?.token]);
+  // Every log line passes through the redactor: the keys, the legacy repo token and every
+  // stack's secrets (tracked once the container is built) never appear.
+  const secretRegistry = createSecretRegistry([
+    config.apiKey,
+    config.secretKey,
+    config.legacyRepo?.token,
+  ]);
+  const redact = secretRegistry.redact;
   const logger = createJsonLogger({ level: config.logLevel, redact, write: out });
 
   if (apiKeyFile?.generated) {
@@ -78,6 +90,14 @@ function main(): void {
     logger.error('cannot start', { error, data_dir: config.dataDir });
     process.exit(1);
   }
+  // Each stack's secrets join the redactor now and whenever the stack changes.
+  trackStackSecrets({
+    db: container.db.db,
+    box: createSecretBox(config.secretKey),
+    registry: secretRegistry,
+    onChange: container.services.deployer.onChange,
+    logger,
+  });
   handleSignals(container, logger);
   container.start().then(
     (address) => {

@@ -1,5 +1,5 @@
 import { createNodeWebSocket } from '@hono/node-ws';
-import { AppError, systemClock } from '@simpledeploy/core';
+import { AppError, createRedactor, systemClock } from '@simpledeploy/core';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
@@ -30,7 +30,7 @@ export function createApi(deps: AppDeps) {
   // WebSocket upgrades are answered by this same app (auth and routing included).
   const nodeWs = createNodeWebSocket({ app: root });
   const app = root
-    .onError(createErrorHandler(deps.logger))
+    .onError(createErrorHandler(deps.logger, deps.redact ?? createRedactor([deps.apiKey])))
     .notFound(notFoundHandler)
     .use('*', requestId(), accessLog(deps.logger))
     .use(

@@ -1,4 +1,4 @@
-import type { Clock, Logger } from '@simpledeploy/core';
+import type { Clock, Logger, Redact } from '@simpledeploy/core';
 import type { DomainDeps } from './domain';
 import type { BucketPolicy } from './middleware/rate-limit';
 
@@ -38,6 +38,11 @@ export interface AppDeps {
   domain: DomainDeps;
   /** Largest request body accepted, in bytes (default 1 MiB); larger ones get 413. */
   maxBodyBytes?: number;
+  /**
+   * The server-wide redactor (API key, every stack's secrets); error messages pass it
+   * on the way out. Default: the API key and credentials inside URLs.
+   */
+  redact?: Redact;
   /** Time for the rate limiter; the system clock by default. */
   clock?: Pick<Clock, 'now'>;
   /**

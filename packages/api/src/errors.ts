@@ -1,4 +1,10 @@
-import { AppError, type ErrorCode, type Logger } from '@simpledeploy/core';
+import {
+  AppError,
+  type ErrorCode,
+  type Logger,
+  maskCredentials,
+  type Redact,
+} from '@simpledeploy/core';
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -85,8 +91,25 @@ export async function readJson(c: Context): Promise<unknown> {
   }
 }
 
-/** The app's only onError: AppError by its code, anything unknown as a generic 500. */
-export function createErrorHandler(logger: Logger): ErrorHandler<AppEnv> {
+/** Redacts every string inside an error's details (they may quote a URL or a command). */
+function redactDetails(details: Record<string, unknown>, redact: Redact): Record<string, unknown> {
+  const walk = (v: unknown, depth: number): unknown => {
+    if (typeof v === 'string') return redact(v);
+    if (depth > 5 || !v || typeof v !== 'object') return v;
+    if (Array.isArray(v)) return v.map((x) => walk(x, depth + 1));
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, depth + 1)]));
+  };
+  return walk(details, 0) as Record<string, unknown>;
+}
+
+/**
+ * The app's only onError: AppError by its code, anything unknown as a generic 500.
+ * Messages and details pass the redactor on the way out, whatever code raised them.
+ */
+export function createErrorHandler(
+  logger: Logger,
+  redact: Redact = maskCredentials,
+): ErrorHandler<AppEnv> {
   return (err, c) => {
     let appError: AppError;
     if (err instanceof AppError) appError = err;
@@ -105,7 +128,10 @@ export function createErrorHandler(logger: Logger): ErrorHandler<AppEnv> {
         stack: err instanceof Error ? err.stack : undefined,
       });
     }
-    return errorResponse(c, appError);
+    return c.json(
+      errorBody(appError.code, redact(appError.message), redactDetails(appError.details, redact)),
+      status,
+    );
   };
 }
 

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { createRedactor, REDACTED, stripUrlCredentials } from './redact';
+import {
+  createRedactor,
+  createSecretRegistry,
+  maskCredentials,
+  REDACTED,
+  stripUrlCredentials,
+} from './redact';
 
 describe('createRedactor', () => {
   const redact = createRedactor(['s3cr3t-token', 'hunter22', undefined, 'ab']);
@@ -35,5 +41,24 @@ describe('createRedactor', () => {
 describe('stripUrlCredentials', () => {
   it('removes user and password from a URL', () => {
     expect(stripUrlCredentials('https://u:p@host/x.git')).toBe('https://host/x.git');
+  });
+});
+
+describe('maskCredentials and createSecretRegistry', () => {
+  it('masks a token given as the only user of an http(s) URL', () => {
+    expect(maskCredentials('https://ghp_abc123@github.com/o/r.git')).toBe(
+      `https://${REDACTED}@github.com/o/r.git`,
+    );
+    expect(maskCredentials('see https://github.com/o/r.git')).toBe(
+      'see https://github.com/o/r.git',
+    );
+  });
+
+  it('redacts what each scope holds, and forgets a scope', () => {
+    const reg = createSecretRegistry(['base-secret']);
+    reg.set('a', ['scope-a-secret']);
+    expect(reg.redact('base-secret scope-a-secret')).toBe(`${REDACTED} ${REDACTED}`);
+    reg.delete('a');
+    expect(reg.redact('scope-a-secret')).toBe('scope-a-secret');
   });
 });

@@ -5,6 +5,8 @@ const MIN_SECRET_LENGTH = 4;
 
 // user:password@ in any URL, e.g. https://user:token@git.example/repo.git
 const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)([^/\s:@]+):([^/\s@]+)@/gi;
+// A token given as the only userinfo of an http(s) URL, e.g. https://ghp_x@github.com/o/r.git
+const URL_TOKEN_USER = /(https?:\/\/)([^/\s:@]+)@/gi;
 // Authorization headers and basic-auth blobs that end up in tool output.
 const AUTH_HEADER = /(authorization:\s*(?:basic|bearer|token)\s+)[^\s'"]+/gi;
 
@@ -28,7 +30,45 @@ export function createRedactor(secrets: Iterable<string | null | undefined>): Re
   return (text: string) => {
     let out = text;
     for (const n of ordered) if (out.includes(n)) out = out.split(n).join(REDACTED);
-    return out.replace(URL_CREDENTIALS, `$1$2:${REDACTED}@`).replace(AUTH_HEADER, `$1${REDACTED}`);
+    return maskCredentials(out);
+  };
+}
+
+/** Masks credentials that have a recognisable shape, whatever their value: URL userinfo, auth headers. */
+export const maskCredentials: Redact = (text) =>
+  text
+    .replace(URL_CREDENTIALS, `$1$2:${REDACTED}@`)
+    .replace(URL_TOKEN_USER, `$1${REDACTED}@`)
+    .replace(AUTH_HEADER, `$1${REDACTED}`);
+
+/**
+ * Secrets known to the whole process, grouped by scope (e.g. one scope per stack), as one
+ * redactor that follows changes. The server logger and every deploy log pass through
+ * it, so no stack's secret can appear in any output, even another stack's.
+ */
+export interface SecretRegistry {
+  redact: Redact;
+  set(scope: string, secrets: Iterable<string | null | undefined>): void;
+  delete(scope: string): void;
+}
+
+export function createSecretRegistry(
+  base: Iterable<string | null | undefined> = [],
+): SecretRegistry {
+  const scopes = new Map<string, (string | null | undefined)[]>([['', [...base]]]);
+  let current: Redact | undefined;
+  return {
+    redact: (text) => {
+      current ??= createRedactor([...scopes.values()].flat());
+      return current(text);
+    },
+    set(scope, secrets) {
+      scopes.set(`:${scope}`, [...secrets]);
+      current = undefined;
+    },
+    delete(scope) {
+      if (scopes.delete(`:${scope}`)) current = undefined;
+    },
   };
 }
 

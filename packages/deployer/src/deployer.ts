@@ -50,7 +50,13 @@ import {
 import pLimit from 'p-limit';
 import { createLogBus, type LogBus } from './log-bus';
 import type { SourceResolver } from './sources';
-import { decryptSecrets, registryLogins, type StackSecrets, stackRedactor } from './stack-secrets';
+import {
+  decryptSecrets,
+  registryLogins,
+  rowRedactor,
+  type StackSecrets,
+  stackRedactor,
+} from './stack-secrets';
 import {
   type DeploymentDetail,
   type DeploymentView,
@@ -419,6 +425,9 @@ export function createDeployer(deps: DeployerDeps) {
       : undefined;
 
     let version: VersionRow | undefined;
+    // The commit this deploy runs: a reused version may have been recorded under an older
+    // commit with the same content (a revert, an empty commit).
+    let commit: string | null = null;
     try {
       if (dep.targetVersionId) {
         version = getVersion(db, stack.id, dep.targetVersionId);
@@ -440,8 +449,10 @@ export function createDeployer(deps: DeployerDeps) {
             );
           });
         version = upsertVersion(stack.id, src.state, src.commit);
+        commit = src.commit ?? null;
       }
-      updateDeployment(db, depId, { versionId: version.id, gitCommit: version.gitCommit });
+      commit ??= version.gitCommit;
+      updateDeployment(db, depId, { versionId: version.id, gitCommit: commit });
       log(`version ${version.id} sha256 ${version.sha256}`);
       if (controller.signal.aborted) throw new StepError('aborted');
 
@@ -464,7 +475,7 @@ export function createDeployer(deps: DeployerDeps) {
         updateVersion(db, version.id, { lastDeployedAt: t, lastSucceededAt: t });
         updateStack(db, stack.id, {
           currentVersionId: version.id,
-          deployedCommit: version.gitCommit,
+          deployedCommit: commit,
           updatedAt: t,
         });
         emit({ type: 'stack', stackId: stack.id });
@@ -701,7 +712,7 @@ export function createDeployer(deps: DeployerDeps) {
           'UNAVAILABLE',
           `cannot list the containers of ${stack.name}: the Docker engine did not answer`,
           {
-            reason: tail(res.stderr, deps.redact),
+            reason: tail(res.stderr, rowRedactor(stack, deps.secrets, deps.redact)),
           },
         );
       }

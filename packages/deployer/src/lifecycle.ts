@@ -22,7 +22,7 @@ import {
   updateEvent,
 } from '@simpledeploy/db';
 import type { Deployer, DeployerConfig } from './deployer';
-import { decryptSecrets, registryLogins, stackRedactor } from './stack-secrets';
+import { decryptSecrets, registryLogins, rowRedactor, stackRedactor } from './stack-secrets';
 import { type EventView, toEventView } from './views';
 import { createDockerConfig, materialize } from './workspace';
 
@@ -153,7 +153,7 @@ export function createLifecycle(deps: LifecycleDeps) {
     } catch (err) {
       updateEvent(db, eventId, {
         status: 'failed',
-        output: err instanceof AppError ? err.message : 'the command could not run',
+        output: err instanceof AppError ? redact(err.message) : 'the command could not run',
       });
     } finally {
       await dockerConfig.dispose();
@@ -217,7 +217,11 @@ export function createLifecycle(deps: LifecycleDeps) {
           },
         );
         if (res.exitCode !== 0)
-          failure = deps.redact(res.stderr.trim().split('\n').slice(-2).join(' | '));
+          failure = rowRedactor(
+            stack,
+            deps.secrets,
+            deps.redact,
+          )(res.stderr.trim().split('\n').slice(-2).join(' | '));
       });
       if (failure !== undefined) {
         throw new AppError(

@@ -12,6 +12,7 @@ export function createServices(deps: DeployerDeps) {
     secrets: deps.secrets,
     deployer,
     ids,
+    redact: deps.redact,
   });
   const lifecycle = createLifecycle({
     db: deps.db,

@@ -3,6 +3,8 @@ import {
   assertStackName,
   type Clock,
   conflict,
+  maskCredentials,
+  type Redact,
   type SecretBox,
   validation,
 } from '@simpledeploy/core';
@@ -20,7 +22,7 @@ import {
 import { assertRelativeInside, assertRepoUrl } from '@simpledeploy/git';
 import type { Deployer } from './deployer';
 import { parseStackBody, type StackPatch } from './stack-input';
-import { decryptSecrets, type StoredRegistries } from './stack-secrets';
+import { decryptSecrets, type StoredRegistries, stackRedactor } from './stack-secrets';
 import type { DeploymentView, StackView } from './views';
 import { toStackView } from './views';
 
@@ -30,6 +32,8 @@ export interface StackServiceDeps {
   secrets: SecretBox;
   deployer: Deployer;
   ids: (prefix: string) => string;
+  /** Server-wide redaction, applied to stack views on top of the stack's own secrets. */
+  redact?: Redact;
 }
 
 /** Fields whose change alters what a deploy would run; with auto_deploy they queue one. */
@@ -57,12 +61,23 @@ export function createStackService(deps: StackServiceDeps) {
   function view(row: StackRow, active?: Map<string, 'queued' | 'running'>): StackView {
     const open = active ?? activeStatuses();
     const st = open.get(row.id);
-    return toStackView(
+    const secrets = decryptSecrets(row, box);
+    const v = toStackView(
       row,
-      decryptSecrets(row, box),
+      secrets,
       st === 'running' ? 'deploying' : st === 'queued' ? 'queued' : 'idle',
       latestDeployment(db, row.id),
     );
+    // A secret pasted into the YAML, a variable or a git error is masked as in version files.
+    const redact = stackRedactor(secrets, deps.redact ?? maskCredentials);
+    return {
+      ...v,
+      compose: v.compose === null ? null : redact(v.compose),
+      compose_variables: Object.fromEntries(
+        Object.entries(v.compose_variables).map(([k, val]) => [k, redact(val)]),
+      ),
+      poll: { ...v.poll, last_error: v.poll.last_error && redact(v.poll.last_error) },
+    };
   }
 
   /** One query for every stack's open deployment: a list of 500 stacks stays cheap. */
