@@ -13,12 +13,12 @@ import {
 } from '@simpledeploy/testing/fakes';
 import { describe, expect, it } from 'vitest';
 import { createServices } from './services';
-import { createSourceResolver } from './sources';
+import { createSourceResolver, inlineState, type SourceResolver } from './sources';
 
 const API_KEY = 'server-api-key-123';
 const compose = (tag: string) => `services:\n  web:\n    image: 127.0.0.1:5000/web:${tag}\n`;
 
-function setup(opts: { maxConcurrent?: number } = {}) {
+function setup(opts: { maxConcurrent?: number; sources?: SourceResolver } = {}) {
   const { db } = createTestDb();
   const runner = createFakeRunner();
   const clock = createFakeClock();
@@ -31,7 +31,7 @@ function setup(opts: { maxConcurrent?: number } = {}) {
     logger: silentLogger,
     secrets,
     redact: createRedactor([API_KEY]),
-    sources: createSourceResolver(),
+    sources: opts.sources ?? createSourceResolver(),
     config: {
       dataDir,
       projectPrefix: 'simpledeploy',
@@ -152,6 +152,22 @@ describe('deploy flow', () => {
     expect(versions).toHaveLength(2);
     expect(versions.filter((v) => v.current)).toHaveLength(1);
     expect(t.stacks.get('v').current_version_id).toBe(versions.find((v) => v.current)?.id);
+  });
+
+  it('records the commit it deployed even when an older commit had the same content', async () => {
+    const commits = ['a'.repeat(40), 'b'.repeat(40)];
+    let i = 0;
+    const t = setup({
+      sources: { resolve: async (stack) => ({ state: inlineState(stack), commit: commits[i++] }) },
+    });
+    t.stacks.create({ name: 'rev', compose: compose('v1') });
+    await t.deployer.waitFor(t.deployer.deploy('rev', { trigger: 'manual' }).deployment.id);
+    const second = await t.deployer.waitFor(
+      t.deployer.deploy('rev', { trigger: 'poll' }).deployment.id,
+    );
+    expect(second.git_commit).toBe(commits[1]);
+    expect(t.stacks.get('rev').deployed_commit).toBe(commits[1]);
+    expect(t.deployer.listVersions('rev')).toHaveLength(1);
   });
 
   it('redacts registry passwords from the deployment log', async () => {
