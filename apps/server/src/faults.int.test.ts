@@ -1,4 +1,10 @@
-import { cleanupProject, getFreePort, WEB_CONTAINER_PORT } from '@simpledeploy/testing';
+import {
+  cleanupProject,
+  getFreePort,
+  startGitServer,
+  type TestGitServer,
+  WEB_CONTAINER_PORT,
+} from '@simpledeploy/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   composeProcesses,
@@ -106,5 +112,78 @@ describe('a compose that hangs', () => {
       'no compose process left',
     );
     expect(await httpBody(port)).toBe('v1');
+  });
+});
+
+describe('the git server down during a poll', () => {
+  let git: TestGitServer | undefined;
+  afterAll(async () => {
+    await git?.close();
+  });
+
+  it('records the poll error with a growing failure count and backoff, then resumes and deploys what was pushed meanwhile', async () => {
+    git = await startGitServer({ username: 'faults', password: `git-${Date.now().toString(36)}` });
+    const gitServer = git;
+    const compose = (tag: string) =>
+      `services:\n  worker:\n    image: ${images.sleeper}\n    environment:\n      TAG: ${tag}\n`;
+    const repo = await gitServer.createRepo('poll', { 'compose.yaml': compose('a') });
+    const first = await repo.headCommit();
+    await createStack('poll', {
+      repo_url: repo.url,
+      repo_username: gitServer.username,
+      repo_token: gitServer.password,
+      reconcile_interval_seconds: 5,
+      auto_deploy: true,
+      ...creds(),
+    });
+    type Stack = {
+      deployed_commit: string | null;
+      remote_commit: string | null;
+      poll: { last_poll_at: string | null; last_error: string | null; failures: number };
+    };
+    const stack = async (): Promise<Stack> =>
+      (await server.api('GET', '/api/v1/stacks/poll')).json.stack;
+    await until(
+      async () => (await stack()).deployed_commit === first,
+      60_000,
+      'the first commit to be polled and deployed',
+    );
+
+    await gitServer.stop();
+    const second = await repo.commit({ 'compose.yaml': compose('b') }, 'pushed while down');
+    // The server's own record of each attempt: the gaps between them grow (backoff).
+    const attempts = new Map<number, number>();
+    const failing = await until(
+      async () => {
+        const s = await stack();
+        if (s.poll.failures > 0 && s.poll.last_poll_at)
+          attempts.set(s.poll.failures, Date.parse(s.poll.last_poll_at));
+        return s.poll.failures >= 2 ? s : undefined;
+      },
+      60_000,
+      'two failed polls',
+    );
+    expect(failing.poll.last_error).toEqual(expect.any(String));
+    expect(failing.poll.last_error).not.toContain(gitServer.password);
+    expect(failing.remote_commit).toBe(first);
+
+    await gitServer.start();
+    const resumed = await until(
+      async () => {
+        const s = await stack();
+        return s.poll.failures === 0 && s.deployed_commit === second ? s : undefined;
+      },
+      90_000,
+      'polling to resume and deploy the new commit',
+    );
+    // interval × 2^failures, ±10 % jitter: about 10 s after one failure, 20 s after two.
+    const interval = 5_000;
+    const [t1 = Number.NaN, t2 = Number.NaN] = [attempts.get(1), attempts.get(2)];
+    expect(t2 - t1).toBeGreaterThan(1.5 * interval);
+    expect(Date.parse(resumed.poll.last_poll_at ?? '') - t2).toBeGreaterThan(3 * interval);
+    expect(resumed.poll.last_error).toBeNull();
+    expect(resumed.remote_commit).toBe(second);
+    const latest = (await server.api('GET', '/api/v1/stacks/poll/deployments')).json.deployments[0];
+    expect(latest).toMatchObject({ trigger: 'poll', git_commit: second, status: 'succeeded' });
   });
 });
