@@ -46,4 +46,6 @@ fi
 export PORT="${PORT:-8000}"
 export SIMPLEDEPLOY_DATA_DIR="${SIMPLEDEPLOY_DATA_DIR:-./data}"
 sd_log "starting simpledeploy on port $PORT with data in $SIMPLEDEPLOY_DATA_DIR"
-exec pnpm --silent start
+# What `pnpm start` runs, but exec'd directly: pnpm does not pass SIGTERM on to its
+# child, and the server needs it to shut down gracefully.
+exec node apps/server/dist/main.js
