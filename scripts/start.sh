@@ -11,6 +11,7 @@
 # SD_SKIP_DOCKER=1 skips the Docker provisioning step.
 set -euo pipefail
 export SD_TAG=start
+export TURBO_TELEMETRY_DISABLED=1 DO_NOT_TRACK=1
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
