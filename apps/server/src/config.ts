@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { JsonLoggerOptions } from '@simpledeploy/core';
+import { childEnvFrom } from '@simpledeploy/deployer';
 import { z } from 'zod';
 
 export type LogLevel = NonNullable<JsonLoggerOptions['level']>;
@@ -24,6 +25,8 @@ export interface Config {
   port: number;
   /** Absolute. */
   dataDir: string;
+  /** The web UI's static build; found next to the server when unset. */
+  webDir: string | undefined;
   maxConcurrentDeploys: number;
   projectPrefix: string;
   dockerHost: string | undefined;
@@ -92,6 +95,7 @@ const schema = z.object({
   HOST: checked((v) => /^[A-Za-z0-9.:_[\]%-]+$/.test(v), 'must be an IP address or host name'),
   PORT: integer(1, 65535, 8000),
   SIMPLEDEPLOY_DATA_DIR: optional,
+  SIMPLEDEPLOY_WEB_DIR: optional,
   SIMPLEDEPLOY_MAX_CONCURRENT_DEPLOYS: integer(1, 64, 3),
   SIMPLEDEPLOY_PROJECT_PREFIX: checked(
     (v) => PROJECT_PREFIX.test(v),
@@ -143,9 +147,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
 
-  const childEnv: Record<string, string> = { PATH: e.PATH ?? '/usr/local/bin:/usr/bin:/bin' };
-  if (e.HOME) childEnv.HOME = e.HOME;
-  if (e.DOCKER_HOST) childEnv.DOCKER_HOST = e.DOCKER_HOST;
+  const childEnv = childEnvFrom({ ...env, DOCKER_HOST: e.DOCKER_HOST });
 
   return {
     apiKey: e.SIMPLEDEPLOY_API_KEY ?? e.API_KEY,
@@ -153,6 +155,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     host: e.HOST ?? '0.0.0.0',
     port: e.PORT,
     dataDir: resolve(cwd, e.SIMPLEDEPLOY_DATA_DIR ?? './data'),
+    webDir: e.SIMPLEDEPLOY_WEB_DIR ? resolve(cwd, e.SIMPLEDEPLOY_WEB_DIR) : undefined,
     maxConcurrentDeploys: e.SIMPLEDEPLOY_MAX_CONCURRENT_DEPLOYS,
     projectPrefix: e.SIMPLEDEPLOY_PROJECT_PREFIX ?? 'simpledeploy',
     dockerHost: e.DOCKER_HOST,

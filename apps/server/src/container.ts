@@ -27,6 +27,7 @@ import {
 import type { ServerConfig } from './config';
 import { createDockerProbes } from './docker-probes';
 import { stopOrphanCompose } from './orphans';
+import { findWebDir, mountWebUi } from './web-ui';
 
 export interface ContainerOptions {
   logger: Logger;
@@ -129,6 +130,9 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
     redact: opts.redact,
   };
   const api = createApi(deps);
+  const webDir = findWebDir(config.webDir);
+  if (webDir) mountWebUi(api.app, webDir);
+  else logger.warn('the web UI is not built (pnpm build), so / serves nothing; the API works', {});
 
   let server: Server | undefined;
   let stopping: Promise<void> | undefined;
