@@ -3,6 +3,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type ComposeTarget,
+  checkStatePaths,
   composeArgs,
   composeProjectArgs,
   parsePsJson,
@@ -79,6 +80,11 @@ export interface DeployerConfig {
   reapplyAttempts?: number;
   /** Lines kept in the stored log of one deployment. */
   maxStoredLines?: number;
+  /**
+   * Absolute host paths (prefixes) compose files may bind-mount or read; `*` allows any.
+   * Default none: paths must stay inside the stack directory.
+   */
+  allowedHostPaths?: string[];
 }
 
 export interface DeployerDeps {
@@ -389,6 +395,16 @@ export function createDeployer(deps: DeployerDeps) {
     return last;
   }
 
+  const hostPaths = { allowedHostPaths: config.allowedHostPaths ?? [] };
+  /** The bind-mount and path policy (README "Security"), as a step failure. */
+  function checkPaths(state: DesiredState, redact: Redact) {
+    try {
+      checkStatePaths(state, hostPaths);
+    } catch (err) {
+      throw new StepError(err instanceof AppError ? redact(err.message) : 'invalid compose file');
+    }
+  }
+
   const sleep = (ms: number) => new Promise<void>((r) => clock.setTimeout(r, ms));
 
   async function execute(depId: string): Promise<void> {
@@ -432,6 +448,7 @@ export function createDeployer(deps: DeployerDeps) {
       if (dep.targetVersionId) {
         version = getVersion(db, stack.id, dep.targetVersionId);
         if (!version) throw new StepError(`version ${dep.targetVersionId} no longer exists`);
+        checkPaths(version.state, redact);
         log(`rolling back to version ${version.id} (${version.sha256.slice(0, 12)})`);
       } else {
         log(`resolving the ${stack.repoUrl ? 'git' : 'inline'} source of ${stack.name}`);
@@ -448,6 +465,8 @@ export function createDeployer(deps: DeployerDeps) {
               err instanceof AppError ? redact(err.message) : 'reading the stack source failed',
             );
           });
+        // Before it becomes a version: a file that reaches outside the stack never runs.
+        checkPaths(src.state, redact);
         version = upsertVersion(stack.id, src.state, src.commit);
         commit = src.commit ?? null;
       }

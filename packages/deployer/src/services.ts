@@ -13,6 +13,7 @@ export function createServices(deps: DeployerDeps) {
     deployer,
     ids,
     redact: deps.redact,
+    hostPaths: { allowedHostPaths: deps.config.allowedHostPaths ?? [] },
   });
   const lifecycle = createLifecycle({
     db: deps.db,

@@ -1,4 +1,4 @@
-import { checkComposeYaml } from '@simpledeploy/compose';
+import { checkComposePaths, checkComposeYaml, type HostPathPolicy } from '@simpledeploy/compose';
 import {
   assertStackName,
   type Clock,
@@ -34,6 +34,8 @@ export interface StackServiceDeps {
   ids: (prefix: string) => string;
   /** Server-wide redaction, applied to stack views on top of the stack's own secrets. */
   redact?: Redact;
+  /** Which host paths inline compose files may reach (README "Security"). */
+  hostPaths?: HostPathPolicy;
 }
 
 /** Fields whose change alters what a deploy would run; with auto_deploy they queue one. */
@@ -182,6 +184,15 @@ export function createStackService(deps: StackServiceDeps) {
     return out;
   }
 
+  /** Inline YAML is checked whole at once: bind mounts, env files, extends and includes. */
+  function checkInlinePaths(row: Pick<StackRow, 'compose' | 'composeVariables'>) {
+    if (!row.compose) return;
+    checkComposePaths(checkComposeYaml(row.compose), {
+      variables: row.composeVariables ?? {},
+      ...(deps.hostPaths ? { policy: deps.hostPaths } : {}),
+    });
+  }
+
   function checkSource(row: Pick<StackRow, 'compose' | 'repoUrl'>) {
     if (row.compose && row.repoUrl) {
       throw validation(
@@ -215,6 +226,10 @@ export function createStackService(deps: StackServiceDeps) {
         checkSource({ compose: patch.compose, repoUrl: patch.repo_url });
       const cols = columns(patch, undefined);
       checkSource({ compose: cols.compose ?? null, repoUrl: cols.repoUrl ?? null });
+      checkInlinePaths({
+        compose: cols.compose ?? null,
+        composeVariables: cols.composeVariables ?? {},
+      });
       if (findStackByName(db, name))
         throw conflict(`a stack named ${name} already exists`, { field: 'name' });
       const t = now();
@@ -248,6 +263,8 @@ export function createStackService(deps: StackServiceDeps) {
       if (patch.repo_url && patch.compose === undefined) switching.compose = null;
       const cols = { ...switching, ...columns(patch, current) };
       checkSource({ ...current, ...cols } as StackRow);
+      if (cols.compose !== undefined || cols.composeVariables !== undefined)
+        checkInlinePaths({ ...current, ...cols } as StackRow);
       const row = updateStack(db, current.id, { ...cols, updatedAt: now() }) ?? current;
       deployer.emit({ type: 'stack', stackId: row.id });
       const shaping = SHAPING_FIELDS.some((f) => patch[f] !== undefined);
