@@ -1,0 +1,130 @@
+import { readSse } from './sse';
+
+/** The slice of api.md's deployment object the CLI reads. */
+export interface Deployment {
+  id: string;
+  stack_id: string;
+  status: string;
+  trigger: string;
+  git_commit: string | null;
+  version_id: string | null;
+  error: string | null;
+  queued_at: string;
+  finished_at: string | null;
+}
+
+export interface LogLine {
+  seq: number;
+  ts: string;
+  stream: string;
+  text: string;
+}
+
+/** An error answer from the API, with the message from its error body. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ClientOptions {
+  url: string;
+  apiKey: string;
+  fetch?: typeof fetch;
+}
+
+const FINISHED = new Set(['succeeded', 'failed', 'canceled', 'rolled_back', 'interrupted']);
+export const isFinished = (status: string) => FINISHED.has(status);
+
+/** A thin typed client of the HTTP API for terminals and CI pipelines. */
+export function createClient(opts: ClientOptions) {
+  const doFetch = opts.fetch ?? fetch;
+  const base = opts.url.replace(/\/+$/, '');
+  const enc = encodeURIComponent;
+
+  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await doFetch(`${base}${path}`, {
+      method,
+      headers: {
+        'X-API-KEY': opts.apiKey,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : {};
+    } catch {
+      throw new ApiError(
+        res.status,
+        'INTERNAL',
+        `the server answered ${res.status} with something that is not JSON`,
+      );
+    }
+    if (!res.ok) {
+      const err = (json as { error?: { code?: string; message?: string } }).error;
+      throw new ApiError(res.status, err?.code ?? 'INTERNAL', err?.message ?? `HTTP ${res.status}`);
+    }
+    return json as T;
+  }
+
+  return {
+    listStacks: () =>
+      call<{
+        stacks: {
+          name: string;
+          status: string;
+          last_deployment: { status: string } | null;
+          deployed_commit: string | null;
+        }[];
+      }>('GET', '/api/v1/stacks'),
+    deploy: (stack: string, body: { ref?: string; force?: boolean }) =>
+      call<{ deployment: Deployment; coalesced: boolean }>(
+        'POST',
+        `/api/v1/stacks/${enc(stack)}/deploy`,
+        body,
+      ),
+    rollback: (stack: string, versionId?: string) =>
+      call<{ deployment: Deployment }>(
+        'POST',
+        `/api/v1/stacks/${enc(stack)}/rollback`,
+        versionId ? { version_id: versionId } : {},
+      ),
+    cancel: (stack: string) =>
+      call<{ deployment: Deployment }>('POST', `/api/v1/stacks/${enc(stack)}/cancel`),
+    deployment: (id: string) =>
+      call<{ deployment: Deployment & { log: LogLine[] } }>(
+        'GET',
+        `/api/v1/deployments/${enc(id)}`,
+      ),
+    deployments: (stack: string) =>
+      call<{ deployments: Deployment[] }>('GET', `/api/v1/stacks/${enc(stack)}/deployments`),
+
+    /** Follows a deployment's log over SSE until its end; returns the final status. */
+    async follow(id: string, onLine: (line: LogLine) => void): Promise<string> {
+      const res = await doFetch(`${base}/api/v1/deployments/${enc(id)}/logs?follow=true`, {
+        headers: { 'X-API-KEY': opts.apiKey, accept: 'text/event-stream' },
+      });
+      if (!res.ok || !res.body)
+        throw new ApiError(
+          res.status,
+          'UNAVAILABLE',
+          `cannot follow deployment ${id}: HTTP ${res.status}`,
+        );
+      for await (const e of readSse(res.body)) {
+        const msg = JSON.parse(e.data) as { type: string; status?: string } & LogLine;
+        if (msg.type === 'line') onLine(msg);
+        else if (msg.type === 'end') return msg.status ?? 'unknown';
+      }
+      // The stream ended without an end event (server restart): ask for the status.
+      return (await this.deployment(id)).deployment.status;
+    },
+  };
+}
+
+export type Client = ReturnType<typeof createClient>;
