@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { absoluteTime, deploymentDuration, formatDuration, shortSha, timeAgo } from './format';
+import {
+  absoluteTime,
+  deploymentDuration,
+  formatDuration,
+  shortId,
+  shortSha,
+  timeAgo,
+} from './format';
 
 const now = Date.parse('2026-01-01T12:00:00Z');
 
@@ -47,5 +54,12 @@ describe('ids and times', () => {
     expect(shortSha('0123456789abcdef')).toBe('0123456');
     expect(shortSha(null)).toBe('—');
     expect(absoluteTime('2026-01-01T12:00:00.123Z')).toBe('2026-01-01 12:00:00 UTC');
+  });
+
+  it('shortens ids made at the same time to different kind-and-tail labels', () => {
+    expect(shortId('ver_0mwrwn8u903c92dbc5360')).toBe('ver_bc5360');
+    expect(shortId('ver_0mwrwn8u904aa77e1f0b2')).not.toBe(shortId('ver_0mwrwn8u903c92dbc5360'));
+    expect(shortId('dep_1')).toBe('dep_1');
+    expect(shortId(null)).toBe('—');
   });
 });

@@ -54,7 +54,11 @@ export function shortSha(sha: string | null | undefined, n = 7): string {
 /** Ids may be long uuids or sha-like; show enough to tell them apart. */
 export function shortId(id: string | null | undefined): string {
   if (!id) return '—';
-  return id.length > 12 ? id.slice(0, 8) : id;
+  if (id.length <= 12) return id;
+  // Server ids are `<kind>_<time><counter><random>`: ids made the same day share their
+  // head, so the kind and the random tail tell them apart.
+  const m = /^([a-z]+)_(.+)$/.exec(id);
+  return m ? `${m[1]}_${m[2]!.slice(-6)}` : id.slice(0, 8);
 }
 
 export function absoluteTime(iso: string | null | undefined): string {

@@ -18,6 +18,11 @@ describe('appendLines', () => {
     expect(appendLines(b, [line(2)])).toBe(b);
   });
 
+  it('keeps one copy of a line that a batch holds twice (fetched log plus socket replay)', () => {
+    const b = appendLines(emptyLog(), [line(1), line(2), line(1), line(2), line(3)]);
+    expect(b.lines.map((l) => l.seq)).toEqual([1, 2, 3]);
+  });
+
   it('sorts lines that arrive out of order', () => {
     const b = appendLines(emptyLog(), [line(3), line(1), line(2)]);
     expect(b.lines.map((l) => l.seq)).toEqual([1, 2, 3]);

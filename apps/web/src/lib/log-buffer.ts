@@ -18,7 +18,13 @@ export function emptyLog(): LogBuffer {
 
 /** Appends lines, returning a new buffer (or the same one if nothing was new). */
 export function appendLines(buf: LogBuffer, incoming: LogLine[], max = MAX_LINES): LogBuffer {
-  const fresh = incoming.filter((l) => !(l.seq <= buf.lastSeq));
+  // A batch can hold the same line twice (the fetched log and the socket's replay).
+  const batch = new Set<number>();
+  const fresh = incoming.filter((l) => {
+    if (l.seq <= buf.lastSeq || batch.has(l.seq)) return false;
+    batch.add(l.seq);
+    return true;
+  });
   if (fresh.length === 0) return buf;
   let lines = buf.lines.concat(fresh);
   if (fresh.some((l, i) => i > 0 && l.seq < fresh[i - 1]!.seq)) {

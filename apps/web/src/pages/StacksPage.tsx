@@ -162,7 +162,7 @@ function DriftCell({ entry, onCheck }: { entry: DriftEntry | undefined; onCheck:
 function PollCell({ stack }: { stack: Stack }) {
   const poll = stack.poll;
   const interval = stack.reconcile_interval_seconds ?? 0;
-  if (!poll && interval === 0) return <span class="muted">off</span>;
+  if (interval === 0 && !poll?.last_poll_at) return <span class="muted">off</span>;
   if (!poll?.last_poll_at) return <span class="muted">every {interval}s · not yet</span>;
   return (
     <span data-testid="poll-health">
