@@ -28,5 +28,5 @@ export function testDomain(apiKey = 'test-api-key-0123456789') {
       reapplyRetryDelayMs: 0,
     },
   });
-  return { ...services, runner, clock, db: handle.db, dataDir };
+  return { ...services, runner, clock, db: handle.db, sqlite: handle.sqlite, dataDir };
 }

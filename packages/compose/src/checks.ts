@@ -1,6 +1,17 @@
 import { validation } from '@simpledeploy/core';
 import { parseDocument } from 'yaml';
 
+/** The document as plain data; a billion-laughs alias bomb is refused, not expanded. */
+export function toJS(doc: ReturnType<typeof parseDocument>, field: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: 100 }) as unknown;
+  } catch {
+    throw validation(`${field} uses too many YAML aliases (*name); write the values out`, {
+      field,
+    });
+  }
+}
+
 /**
  * Early checks of an inline compose file, so an obviously broken file is refused at
  * create time with a line number rather than failing later in `docker compose config`.
@@ -16,7 +27,7 @@ export function checkComposeYaml(text: string, field = 'compose'): Record<string
       { field, ...(line ? { line } : {}) },
     );
   }
-  const value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  const value = toJS(doc, field);
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
     throw validation(`${field} must be a YAML mapping with a "services" key`, { field });
   }

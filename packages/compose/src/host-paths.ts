@@ -1,6 +1,7 @@
 import { posix } from 'node:path';
 import { type DesiredState, validation } from '@simpledeploy/core';
 import { parseDocument } from 'yaml';
+import { toJS } from './checks';
 
 /**
  * Which host paths a compose file may reach. A stack's files live in its own directory;
@@ -240,7 +241,7 @@ export function checkStatePaths(state: DesiredState, policy: HostPathPolicy): vo
         path: file,
       });
     }
-    const value = doc.toJS({ maxAliasCount: 100 }) as unknown;
+    const value = toJS(doc, file);
     if (!isObject(value)) continue;
     const ctx = { field: file, file, variables, policy };
     checkComposePaths(value, ctx);

@@ -77,6 +77,10 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') {
     return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}: see the stack fields in the API documentation`;
   }
+  if (issue.code === 'invalid_key') {
+    const key = String(issue.path[issue.path.length - 1] ?? '');
+    return `${issue.path.slice(0, -1).join('.') || 'body'}: ${JSON.stringify(key)} is not a valid variable name: use letters, digits and _, not starting with a digit`;
+  }
   if (issue.code === 'invalid_type')
     return `${field} must be ${issue.expected === 'array' ? 'a list' : issue.expected === 'record' ? 'an object' : `a ${issue.expected}`}`;
   if (issue.code === 'too_big') return `${field} is too large (at most ${String(issue.maximum)})`;
