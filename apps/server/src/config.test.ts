@@ -27,7 +27,19 @@ describe('loadConfig', () => {
       logLevel: 'info',
       legacyRepo: undefined,
       childEnv: { PATH: '/usr/bin', HOME: '/root' },
+      allowedHostPaths: [],
     });
+  });
+
+  it('reads SIMPLEDEPLOY_ALLOWED_HOST_PATHS as a list of absolute paths', () => {
+    const env = { SIMPLEDEPLOY_ALLOWED_HOST_PATHS: '/var/run/docker.sock, /srv/data,' };
+    expect(loadConfig(env).allowedHostPaths).toEqual(['/var/run/docker.sock', '/srv/data']);
+    expect(loadConfig({ SIMPLEDEPLOY_ALLOWED_HOST_PATHS: '*' }).allowedHostPaths).toEqual(['*']);
+    for (const bad of ['relative/dir', '/srv/../etc', '~/x']) {
+      expect(() => loadConfig({ SIMPLEDEPLOY_ALLOWED_HOST_PATHS: bad })).toThrow(
+        /SIMPLEDEPLOY_ALLOWED_HOST_PATHS must be a comma-separated list of absolute paths/,
+      );
+    }
   });
 
   it('reads every variable', () => {

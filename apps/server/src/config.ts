@@ -27,6 +27,11 @@ export interface Config {
   dataDir: string;
   /** The web UI's static build; found next to the server when unset. */
   webDir: string | undefined;
+  /**
+   * Absolute host paths (prefixes) that compose files may bind-mount or read, from
+   * SIMPLEDEPLOY_ALLOWED_HOST_PATHS (comma-separated; `*` for any). Default: none.
+   */
+  allowedHostPaths: string[];
   maxConcurrentDeploys: number;
   projectPrefix: string;
   dockerHost: string | undefined;
@@ -96,6 +101,15 @@ const schema = z.object({
   PORT: integer(1, 65535, 8000),
   SIMPLEDEPLOY_DATA_DIR: optional,
   SIMPLEDEPLOY_WEB_DIR: optional,
+  SIMPLEDEPLOY_ALLOWED_HOST_PATHS: checked(
+    (v) =>
+      v
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)
+        .every((p) => p === '*' || (p.startsWith('/') && !p.split('/').includes('..'))),
+    'must be a comma-separated list of absolute paths (e.g. /var/run/docker.sock,/srv/data), or *',
+  ),
   SIMPLEDEPLOY_MAX_CONCURRENT_DEPLOYS: integer(1, 64, 3),
   SIMPLEDEPLOY_PROJECT_PREFIX: checked(
     (v) => PROJECT_PREFIX.test(v),
@@ -156,6 +170,10 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     port: e.PORT,
     dataDir: resolve(cwd, e.SIMPLEDEPLOY_DATA_DIR ?? './data'),
     webDir: e.SIMPLEDEPLOY_WEB_DIR ? resolve(cwd, e.SIMPLEDEPLOY_WEB_DIR) : undefined,
+    allowedHostPaths: (e.SIMPLEDEPLOY_ALLOWED_HOST_PATHS ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean),
     maxConcurrentDeploys: e.SIMPLEDEPLOY_MAX_CONCURRENT_DEPLOYS,
     projectPrefix: e.SIMPLEDEPLOY_PROJECT_PREFIX ?? 'simpledeploy',
     dockerHost: e.DOCKER_HOST,

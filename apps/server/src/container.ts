@@ -90,6 +90,7 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
       projectPrefix: config.projectPrefix,
       maxConcurrent: config.maxConcurrentDeploys,
       childEnv: config.childEnv,
+      allowedHostPaths: config.allowedHostPaths,
     },
   });
 
