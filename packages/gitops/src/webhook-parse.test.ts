@@ -131,6 +131,17 @@ describe('parseWebhook', () => {
       parseWebhook(headers({ 'X-GitHub-Event': 'push' }), new TextEncoder().encode('{nope')),
     ).toThrow(/not valid JSON/);
   });
+
+  it.each([
+    ['[]'],
+    ['42'],
+    ['"push"'],
+    ['null'],
+  ])('refuses a JSON body %s that is not an object', (text) => {
+    expect(() =>
+      parseWebhook(headers({ 'X-GitHub-Event': 'push' }), new TextEncoder().encode(text)),
+    ).toThrow(/must be a JSON object/);
+  });
 });
 
 describe('path filter', () => {

@@ -135,7 +135,10 @@ export function parseWebhook(header: HeaderReader, rawBody: Uint8Array): Webhook
     } catch {
       throw validation('the webhook body is not valid JSON');
     }
-    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) body = parsed as RawPush;
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw validation("the webhook body must be a JSON object (the git host's event) or empty");
+    }
+    body = parsed as RawPush;
   }
   const ref = str(body.ref);
   const commit = str(body.checkout_sha) ?? str(body.after);
