@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,7 +36,7 @@ export async function startBenchEnv(): Promise<BenchEnv> {
   const registry = (await startRegistry({ auth: credentials })) as BenchEnv['registry'];
   const images = await buildTestImages(registry);
   const dataDir = mkdtempSync(join(tmpdir(), 'sd-bench-'));
-  const apiKey = `bench-${Math.random().toString(36).slice(2)}`;
+  const apiKey = `bench-${randomBytes(12).toString('hex')}`;
   const port = await getFreePort();
   const prefix = uniqueProjectName('sdtest-bench').slice(0, 30);
   const config = loadConfig({

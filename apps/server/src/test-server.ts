@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,7 +57,7 @@ export async function startInProcessServer(
 ): Promise<InProcessServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sd-int-'));
   const prefix = uniqueProjectName('sdtest');
-  const apiKey = `int-key-${Math.random().toString(36).slice(2)}`;
+  const apiKey = `int-key-${randomBytes(12).toString('hex')}`;
   const port = await getFreePort();
   const config = loadConfig({
     PATH: process.env.PATH,
