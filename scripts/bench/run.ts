@@ -1,19 +1,42 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Agent, setGlobalDispatcher } from 'undici';
 import { benchDeploy } from './deploy';
-import { type BenchSection, startBenchEnv } from './env';
+import { type BenchEnv, type BenchSection, startBenchEnv } from './env';
+import { benchStackList, benchWebhooks } from './http-load';
+import { benchIdlePolling } from './idle';
+import { benchViewers } from './viewers';
+
+/** In run order; `BENCH_ONLY=webhooks,viewers` runs some of them (docs/benchmarks.md then holds only those). */
+const BENCHES: [string, (env: BenchEnv) => Promise<BenchSection>][] = [
+  ['deploy', benchDeploy],
+  ['webhooks', benchWebhooks],
+  ['viewers', benchViewers],
+  // Last on the shared server: it leaves 500 stacks behind.
+  ['stacks', benchStackList],
+  ['idle', () => benchIdlePolling()],
+];
 
 /**
  * `pnpm bench`: every benchmark against a baseline measured in the same run, on
  * loopback only, bounded; results go to docs/benchmarks.md with the command.
  */
 async function main() {
+  // The client shares the in-process server's event loop: a loop busy for seconds fires the
+  // server's 5 s keep-alive close and the client's 4 s expiry in the same turn, and a request
+  // lands on a closing connection. Expiring client connections well before the server's avoids it.
+  setGlobalDispatcher(new Agent({ keepAliveTimeout: 1_000, keepAliveMaxTimeout: 1_000 }));
   const started = new Date();
   const env = await startBenchEnv();
   const sections: BenchSection[] = [];
   try {
-    sections.push(await benchDeploy(env));
+    const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
+    for (const [name, bench] of BENCHES) {
+      if (only && !only.includes(name)) continue;
+      console.log(`bench: ${name}`);
+      sections.push(await bench(env));
+    }
   } finally {
     await env.close();
   }
