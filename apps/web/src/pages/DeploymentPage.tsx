@@ -246,7 +246,7 @@ export function DeploymentPage({ id }: { id: string }) {
       ) : !error ? (
         <Loading label="Loading deployment…" />
       ) : null}
-      {meta?.error ? (
+      {meta?.error && meta.error !== humanStatus(meta.status) ? (
         <div class="error-note" role="alert" data-testid="deployment-error">
           <strong>{humanStatus(meta.status)}: </strong>
           {meta.error}
