@@ -1,5 +1,6 @@
 // The web UI end to end: real Chromium (Debian's, through playwright-core) against a
 // real server in this process, deploying to the real engine from the private registry.
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -22,7 +23,7 @@ import { signIn } from './helpers';
 const here = dirname(fileURLToPath(import.meta.url));
 const WEB_DIR = resolve(here, '../dist');
 const SHOTS_DIR = resolve(here, '../../../docs/screenshots');
-const API_KEY = `e2e-key-${Math.random().toString(36).slice(2)}`;
+const API_KEY = randomBytes(12).toString('hex');
 const STACK = 'shop';
 /** Bounded waits: a deploy here takes seconds; these only stop a hung run. */
 const DEPLOY_MS = 60_000;
