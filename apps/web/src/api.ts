@@ -39,6 +39,8 @@ export interface Stack {
   service_filter?: string[] | null;
   auto_deploy?: boolean;
   reconcile_interval_seconds?: number;
+  /** How long a deploy may run before it is stopped (server default 900). Not in api.md. */
+  deploy_timeout_seconds?: number | null;
   auto_rollback?: boolean;
   docker_registry?: string | null;
   docker_username?: string | null;
@@ -134,6 +136,7 @@ export interface StackInput {
   service_filter?: string[];
   auto_deploy?: boolean;
   reconcile_interval_seconds?: number;
+  deploy_timeout_seconds?: number;
   auto_rollback?: boolean;
   webhook_secret?: string | null;
   docker_registry?: string | null;

@@ -222,6 +222,21 @@ export function StackForm({
               inputMode="numeric"
             />
           </Field>
+          <Field
+            label="Deploy timeout (seconds)"
+            id="f-deploy_timeout_seconds"
+            error={errs.deploy_timeout_seconds}
+            hint="A deploy running longer is stopped and fails; empty: the server's default (900)."
+          >
+            <input
+              {...text('deploy_timeout_seconds')}
+              type="number"
+              min={10}
+              step={1}
+              inputMode="numeric"
+              placeholder="900"
+            />
+          </Field>
           <div class="field checks">
             <label class="check">
               <input

@@ -68,6 +68,25 @@ describe('stackInput', () => {
     });
   });
 
+  it('sends a deploy timeout only when one is given, and checks its range', () => {
+    const form = { ...formFromStack(null), name: 'web', compose: 'services: {}\n' };
+    expect(stackInput(form, 'compose', null).input).not.toHaveProperty('deploy_timeout_seconds');
+    const set = stackInput({ ...form, deploy_timeout_seconds: '120' }, 'compose', null);
+    expect(set.input.deploy_timeout_seconds).toBe(120);
+    expect(
+      stackInput({ ...form, deploy_timeout_seconds: '5' }, 'compose', null).errors,
+    ).toHaveProperty('deploy_timeout_seconds');
+    const original: Stack = {
+      id: 's1',
+      name: 'web',
+      status: 'idle',
+      compose: 'x: 1\n',
+      deploy_timeout_seconds: 900,
+    };
+    const edited = { ...formFromStack(original), deploy_timeout_seconds: '60' };
+    expect(stackInput(edited, 'compose', original).input).toEqual({ deploy_timeout_seconds: 60 });
+  });
+
   it('sends nothing when nothing changed', () => {
     const original: Stack = { id: 's1', name: 'web', status: 'idle', compose: 'x: 1\n' };
     expect(stackInput(formFromStack(original), 'compose', original).input).toEqual({});

@@ -54,6 +54,8 @@ export interface StackForm {
   service_filter: string;
   auto_deploy: boolean;
   reconcile_interval_seconds: string;
+  /** Empty: the server's default. */
+  deploy_timeout_seconds: string;
   auto_rollback: boolean;
   repo_username: string;
   docker_registry: string;
@@ -81,6 +83,8 @@ export function formFromStack(s: Stack | null): StackForm {
     service_filter: (s?.service_filter ?? []).join(', '),
     auto_deploy: s?.auto_deploy ?? false,
     reconcile_interval_seconds: String(s?.reconcile_interval_seconds ?? 0),
+    deploy_timeout_seconds:
+      s?.deploy_timeout_seconds == null ? '' : String(s.deploy_timeout_seconds),
     auto_rollback: s?.auto_rollback ?? true,
     repo_username: s?.repo_username ?? '',
     docker_registry: s?.docker_registry ?? '',
@@ -119,6 +123,11 @@ export function stackInput(
   if (!Number.isInteger(interval) || interval < 0) {
     errors.reconcile_interval_seconds = 'Enter a whole number of seconds (0 = never).';
   }
+  const timeoutText = form.deploy_timeout_seconds.trim();
+  const timeout = timeoutText === '' ? undefined : Number(timeoutText);
+  if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 10 && timeout <= 86_400)) {
+    errors.deploy_timeout_seconds = 'Enter a whole number of seconds from 10 to 86400.';
+  }
   const nameErr = nameProblem(form.name);
   if (nameErr) errors.name = nameErr;
   if (source === 'git' && !/^https?:\/\/\S+$/.test(form.repo_url.trim())) {
@@ -140,6 +149,9 @@ export function stackInput(
     service_filter: parseList(form.service_filter),
     auto_deploy: form.auto_deploy,
     reconcile_interval_seconds: Number.isInteger(interval) ? interval : 0,
+    ...(timeout !== undefined && Number.isInteger(timeout)
+      ? { deploy_timeout_seconds: timeout }
+      : {}),
     auto_rollback: form.auto_rollback,
     docker_registry: orNull(form.docker_registry),
     docker_username: orNull(form.docker_username),
