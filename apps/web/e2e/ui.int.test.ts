@@ -230,6 +230,8 @@ describe('the web UI against a real server, engine and registry', () => {
     await a.getByTestId('stack-name').fill(STACK);
     await a.getByTestId('compose-editor').fill(composeV1(webPort));
     await a.getByTestId('yaml-ok').waitFor({ timeout: UI_MS });
+    await a.getByText('Deployment options').click();
+    await a.locator('#f-deploy_timeout_seconds').fill('300');
     await a.getByText('Webhook and registry credentials').click();
     await a.locator('#f-docker_registry').fill(registry.host);
     await a.locator('#f-docker_username').fill(registry.username ?? '');
@@ -246,6 +248,7 @@ describe('the web UI against a real server, engine and registry', () => {
     ).json();
     expect(stack.stack.has_docker_password).toBe(true);
     expect(stack.stack.docker_username).toBe(registry.username);
+    expect(stack.stack.deploy_timeout_seconds).toBe(300);
   });
 
   it('deploys it: log lines show while the deployment runs, then it succeeds', async () => {
