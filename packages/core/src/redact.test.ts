@@ -33,6 +33,20 @@ describe('createRedactor', () => {
     expect(redact('Authorization: Basic Ym9iOnB3')).toBe(`Authorization: Basic ${REDACTED}`);
   });
 
+  it('masks overlapping secrets as one span, so no part of the longer one survives', () => {
+    const r = createRedactor(['abcd', 'bcdefgh']);
+    expect(r('xx abcdefgh yy')).toBe(`xx ${REDACTED} yy`);
+    expect(r('abcd abcd')).toBe(`${REDACTED} ${REDACTED}`);
+  });
+
+  it('scans once however many secrets it knows', () => {
+    const many = Array.from({ length: 3000 }, (_, i) => `secret-value-${i}`);
+    const r = createRedactor(many);
+    expect(r('a line with secret-value-2999 and secret-value-7 in it')).toBe(
+      `a line with ${REDACTED} and ${REDACTED} in it`,
+    );
+  });
+
   it('leaves very short values alone so ordinary text survives', () => {
     expect(redact('ab cd')).toBe('ab cd');
   });

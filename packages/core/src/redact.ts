@@ -25,13 +25,46 @@ export function createRedactor(secrets: Iterable<string | null | undefined>): Re
     needles.add(encodeURIComponent(s));
     needles.add(Buffer.from(s).toString('base64'));
   }
-  // Longest first so a secret containing another is replaced whole.
-  const ordered = [...needles].sort((a, b) => b.length - a.length);
-  return (text: string) => {
-    let out = text;
-    for (const n of ordered) if (out.includes(n)) out = out.split(n).join(REDACTED);
-    return maskCredentials(out);
-  };
+  if (needles.size === 0) return maskCredentials;
+  // Indexed by their first characters, so a text is scanned once however many secrets the
+  // process knows (every stack's): the cost grows with the text, not with the secrets.
+  const byPrefix = new Map<string, string[]>();
+  for (const n of needles) {
+    const key = n.slice(0, MIN_SECRET_LENGTH);
+    const list = byPrefix.get(key) ?? [];
+    list.push(n);
+    byPrefix.set(key, list);
+  }
+  for (const list of byPrefix.values()) list.sort((a, b) => b.length - a.length);
+  return (text: string) => maskCredentials(maskKnown(text, byPrefix));
+}
+
+/**
+ * Replaces every span covered by a known secret with one REDACTED marker. Overlapping
+ * secrets merge into one span, so no part of a longer secret survives a shorter one.
+ */
+function maskKnown(text: string, byPrefix: Map<string, string[]>): string {
+  let out = '';
+  let copied = 0;
+  let spanStart = -1;
+  let spanEnd = -1;
+  for (let i = 0; i + MIN_SECRET_LENGTH <= text.length; i++) {
+    const candidates = byPrefix.get(text.slice(i, i + MIN_SECRET_LENGTH));
+    const hit = candidates?.find((n) => text.startsWith(n, i));
+    if (hit === undefined) continue;
+    if (spanStart >= 0 && i <= spanEnd) {
+      spanEnd = Math.max(spanEnd, i + hit.length);
+      continue;
+    }
+    if (spanStart >= 0) {
+      out += `${text.slice(copied, spanStart)}${REDACTED}`;
+      copied = spanEnd;
+    }
+    spanStart = i;
+    spanEnd = i + hit.length;
+  }
+  if (spanStart < 0) return text;
+  return `${out}${text.slice(copied, spanStart)}${REDACTED}${text.slice(spanEnd)}`;
 }
 
 /** Masks credentials that have a recognisable shape, whatever their value: URL userinfo, auth headers. */

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { createTestDb } from './client';
-import { insertDeployment, listDeployments, stackStats } from './repos/deployments';
+import {
+  insertDeployment,
+  latestDeploymentPerStack,
+  listDeployments,
+  stackStats,
+} from './repos/deployments';
 import { findStack, insertStack } from './repos/stacks';
 import { recordDelivery } from './repos/webhook-deliveries';
 
@@ -46,6 +51,38 @@ describe('db', () => {
       failed: 1,
       meanDurationMs: 200,
     });
+  });
+
+  it("finds every stack's latest deployment in one query", () => {
+    const { db } = createTestDb();
+    for (const id of ['a', 'b', 'c'])
+      insertStack(db, { id, name: id, createdAt: now, updatedAt: now });
+    insertDeployment(db, {
+      id: 'a1',
+      stackId: 'a',
+      status: 'failed',
+      trigger: 'manual',
+      queuedAt: '2026-01-01T00:00:01Z',
+    });
+    insertDeployment(db, {
+      id: 'b1',
+      stackId: 'b',
+      status: 'succeeded',
+      trigger: 'manual',
+      queuedAt: '2026-01-01T00:00:02Z',
+    });
+    insertDeployment(db, {
+      id: 'a2',
+      stackId: 'a',
+      status: 'queued',
+      trigger: 'poll',
+      queuedAt: '2026-01-01T00:00:03Z',
+    });
+    const latest = latestDeploymentPerStack(db);
+    expect([...latest.entries()].map(([k, v]) => [k, v.id]).sort()).toEqual([
+      ['a', 'a2'],
+      ['b', 'b1'],
+    ]);
   });
 
   it('records a webhook delivery only once', () => {

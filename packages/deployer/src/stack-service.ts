@@ -10,10 +10,12 @@ import {
 } from '@simpledeploy/core';
 import {
   type Db,
+  type DeploymentSummary,
   findDeploymentsByStatus,
   findStackByName,
   insertStack,
   latestDeployment,
+  latestDeploymentPerStack,
   listStacks,
   type NewStackRow,
   type StackRow,
@@ -60,7 +62,11 @@ export function createStackService(deps: StackServiceDeps) {
   const { db, clock, secrets: box, deployer } = deps;
   const now = () => clock.now().toISOString();
 
-  function view(row: StackRow, active?: Map<string, 'queued' | 'running'>): StackView {
+  function view(
+    row: StackRow,
+    active?: Map<string, 'queued' | 'running'>,
+    latest?: Map<string, DeploymentSummary>,
+  ): StackView {
     const open = active ?? activeStatuses();
     const st = open.get(row.id);
     const secrets = decryptSecrets(row, box);
@@ -68,7 +74,7 @@ export function createStackService(deps: StackServiceDeps) {
       row,
       secrets,
       st === 'running' ? 'deploying' : st === 'queued' ? 'queued' : 'idle',
-      latestDeployment(db, row.id),
+      latest ? latest.get(row.id) : latestDeployment(db, row.id),
     );
     // A secret pasted into the YAML, a variable or a git error is masked as in version files.
     const redact = stackRedactor(secrets, deps.redact ?? maskCredentials);
@@ -212,7 +218,8 @@ export function createStackService(deps: StackServiceDeps) {
 
     list(): StackView[] {
       const active = activeStatuses();
-      return listStacks(db).map((r) => view(r, active));
+      const latest = latestDeploymentPerStack(db);
+      return listStacks(db).map((r) => view(r, active, latest));
     },
 
     get(idOrName: string): StackView {

@@ -16,30 +16,49 @@ export const updateDeployment = (
 ): DeploymentRow | undefined =>
   db.update(deployments).set(patch).where(eq(deployments.id, id)).returning().get();
 
+/** The columns a list shows: everything but the stored log. */
+const summary = {
+  id: deployments.id,
+  stackId: deployments.stackId,
+  status: deployments.status,
+  trigger: deployments.trigger,
+  ref: deployments.ref,
+  force: deployments.force,
+  targetVersionId: deployments.targetVersionId,
+  gitCommit: deployments.gitCommit,
+  versionId: deployments.versionId,
+  error: deployments.error,
+  queuedAt: deployments.queuedAt,
+  startedAt: deployments.startedAt,
+  finishedAt: deployments.finishedAt,
+  durationMs: deployments.durationMs,
+};
+
 /** Newest first, without the stored log (lists never need it). */
 export const listDeployments = (db: Db, stackId: string, limit = 50) =>
   db
-    .select({
-      id: deployments.id,
-      stackId: deployments.stackId,
-      status: deployments.status,
-      trigger: deployments.trigger,
-      ref: deployments.ref,
-      force: deployments.force,
-      targetVersionId: deployments.targetVersionId,
-      gitCommit: deployments.gitCommit,
-      versionId: deployments.versionId,
-      error: deployments.error,
-      queuedAt: deployments.queuedAt,
-      startedAt: deployments.startedAt,
-      finishedAt: deployments.finishedAt,
-      durationMs: deployments.durationMs,
-    })
+    .select(summary)
     .from(deployments)
     .where(eq(deployments.stackId, stackId))
     .orderBy(desc(deployments.queuedAt), desc(sql`rowid`))
     .limit(limit)
     .all();
+
+/**
+ * Every stack's latest deployment in one query (rows are inserted in queue order, so the
+ * highest rowid is the latest): a list of many stacks costs one round, not one per stack.
+ */
+export const latestDeploymentPerStack = (db: Db): Map<string, DeploymentSummary> =>
+  new Map(
+    db
+      .select(summary)
+      .from(deployments)
+      .where(
+        sql`${deployments}.rowid in (select max(rowid) from ${deployments} group by ${deployments.stackId})`,
+      )
+      .all()
+      .map((d) => [d.stackId, d]),
+  );
 
 export type DeploymentSummary = ReturnType<typeof listDeployments>[number];
 
