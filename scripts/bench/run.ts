@@ -6,6 +6,7 @@ import { benchDeploy } from './deploy';
 import { type BenchEnv, type BenchSection, startBenchEnv } from './env';
 import { benchStackList, benchWebhooks } from './http-load';
 import { benchIdlePolling } from './idle';
+import { benchPolling, pollingSection } from './polling';
 import { benchViewers } from './viewers';
 
 /** In run order; `BENCH_ONLY=webhooks,viewers` runs some of them (docs/benchmarks.md then holds only those). */
@@ -16,6 +17,7 @@ const BENCHES: [string, (env: BenchEnv) => Promise<BenchSection>][] = [
   // Last on the shared server: it leaves 500 stacks behind.
   ['stacks', benchStackList],
   ['idle', () => benchIdlePolling()],
+  ['polling', async () => pollingSection(await benchPolling())],
 ];
 
 /**
