@@ -400,7 +400,8 @@ describe('a server that only knows the token', () => {
     const repo = await tokenServer.createRepo('cheap', { 'a.txt': 'a' });
     const before = tokenServer.requestCount;
     await createGitClient().resolveRemote(repo.url, 'main', { token: 'tok-only-1234' });
-    // 401 challenge, ref advertisement (v2 capabilities), ls-refs: no upload-pack.
-    expect(tokenServer.requestCount - before).toBe(3);
+    // Credentials go with the first request (no 401 round-trip): the ref advertisement
+    // (v2 capabilities) and ls-refs, no upload-pack.
+    expect(tokenServer.requestCount - before).toBe(2);
   });
 });

@@ -62,6 +62,8 @@ type Target =
   | { kind: 'short'; prefix: string };
 
 interface Session extends GitErrorContext {
+  /** `Basic …` for the ref listing, sent without waiting for the 401. */
+  basic: string | undefined;
   auth: {
     onAuth: (url: string, auth: GitAuth) => GitAuth;
     onAuthFailure: () => GitAuth;
@@ -95,6 +97,9 @@ export function createGitClient(options: GitClientOptions = {}): SimpleDeployGit
       url,
       hasCredentials,
       redact,
+      basic: hasCredentials
+        ? `Basic ${Buffer.from(`${username ?? ''}:${token ?? ''}`).toString('base64')}`
+        : undefined,
       auth: {
         // Give credentials once, when asked; canceling otherwise turns a 401 into a
         // UserCanceledError instead of isomorphic-git retrying the same credentials.
@@ -108,7 +113,17 @@ export function createGitClient(options: GitClientOptions = {}): SimpleDeployGit
     s: Session,
     opts: { prefix: string; symrefs?: boolean; peelTags?: boolean },
   ): Promise<ServerRef[]> {
-    return git.listServerRefs({ http, url: s.url, protocolVersion: 2, ...s.auth, ...opts });
+    // Polling is this call on a timer: sending the credentials up front saves the 401
+    // round-trip on every poll (a wrong password still ends in onAuthFailure).
+    const headers: Record<string, string> = s.basic ? { authorization: s.basic } : {};
+    return git.listServerRefs({
+      http,
+      url: s.url,
+      protocolVersion: 2,
+      headers,
+      ...s.auth,
+      ...opts,
+    });
   }
 
   /** Resolves a branch or tag name (or full ref) on the remote; undefined when it is neither. */
