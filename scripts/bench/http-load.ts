@@ -194,7 +194,7 @@ export async function benchStackList(env: BenchEnv): Promise<BenchSection> {
         `${fmt(pct(sd.latencies, 0.99) / pct(base.latencies, 0.99), 1)}×`,
       ]),
       '',
-      `${sd.retried} requests (baseline: ${base.retried}) were sent again after a kept-alive connection was reset under them (client and server share one event loop here). Each answer is ${fmt(kib, 0)} KiB of JSON (every stack with its status, last deployment and secrets reduced to \`has_…\` flags), against 12 bytes from the hello-world. A CPU profile (\`node --cpu-prof\`) of this route puts most of the time in one SQLite query per stack for its latest deployment (drizzle builds and prepares each one) and in decrypting each stack's secrets: one query for every stack's latest deployment, as the route already does for open deployments, is the fix to make.`,
+      `${sd.retried} requests (baseline: ${base.retried}) were sent again after a kept-alive connection was reset under them (client and server share one event loop here). Each answer is ${fmt(kib, 0)} KiB of JSON (every stack with its status, last deployment and secrets reduced to \`has_…\` flags), against 12 bytes from the hello-world. The route reads every stack's latest deployment and open deployments in two queries, and redaction scans each text once however many secrets the server knows; what remains is building, redacting and serializing 500 stack objects per request.`,
     ].join('\n'),
   };
 }

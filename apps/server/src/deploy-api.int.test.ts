@@ -1,23 +1,21 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type CommandRunner, createRedactor, silentLogger, systemClock } from '@simpledeploy/core';
+import type { CommandRunner } from '@simpledeploy/core';
 import { createExecaRunner } from '@simpledeploy/deployer';
-import {
-  cleanupProject,
-  getFreePort,
-  uniqueProjectName,
-  WEB_CONTAINER_PORT,
-} from '@simpledeploy/testing';
+import { cleanupProject, getFreePort, WEB_CONTAINER_PORT } from '@simpledeploy/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import WebSocket from 'ws';
-import { loadConfig, type ServerConfig } from './config';
-import { buildContainer, type Container } from './container';
+import type { Container } from './container';
+import {
+  composeProcesses,
+  HANGING_HEALTHCHECK,
+  type InProcessServer,
+  startInProcessServer,
+  until,
+  untilUpStarted,
+} from './test-server';
 
 const registry = inject('registry');
 const images = inject('images');
-const API_KEY = `int-key-${Math.random().toString(36).slice(2)}`;
 
 /** Wraps the real runner to count compose processes alive at once, exactly. */
 function countingRunner(inner: CommandRunner) {
@@ -45,29 +43,14 @@ function countingRunner(inner: CommandRunner) {
   };
 }
 
+let server: InProcessServer;
 let container: Container;
 let base: string;
 let prefix: string;
-let dataDir: string;
+let API_KEY: string;
+let api: InProcessServer['api'];
 const counting = countingRunner(createExecaRunner({ killGraceMs: 2000 }));
 const stacksMade: string[] = [];
-
-async function api(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { 'X-API-KEY': API_KEY, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  // biome-ignore lint/suspicious/noExplicitAny: assertions read the JSON
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: res.status, json };
-}
 
 const registryCreds = () => ({
   docker_registry: registry.host,
@@ -90,57 +73,16 @@ async function httpBody(port: number): Promise<string> {
   return (await res.text()).trim();
 }
 
-/** Polls until fn returns a truthy value, bounded. */
-async function until<T>(
-  fn: () => Promise<T | undefined> | T | undefined,
-  ms: number,
-  what: string,
-): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** The docker compose plugin processes of our projects that are alive right now. */
-function composeProcesses(): string[] {
-  const out = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
-  return out.split('\n').filter((l) => l.includes('docker-compose') && l.includes(`-p ${prefix}-`));
-}
-
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'sd-int-'));
-  prefix = uniqueProjectName('sdtest');
-  const port = await getFreePort();
-  const config = loadConfig({
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    // Set on the server's environment on purpose: it must not reach compose interpolation.
-    SIMPLEDEPLOY_API_KEY: API_KEY,
-    SIMPLEDEPLOY_SECRET_KEY: 'int-secret-key-0123456789',
-    SIMPLEDEPLOY_DATA_DIR: dataDir,
-    SIMPLEDEPLOY_PROJECT_PREFIX: prefix,
-    HOST: '127.0.0.1',
-    PORT: String(port),
-  }) as ServerConfig;
-  container = buildContainer(config, {
-    logger: silentLogger,
-    redact: createRedactor([API_KEY]),
-    clock: systemClock,
-    runner: counting.runner,
-    version: 'int',
-  });
-  await container.start();
-  base = `http://127.0.0.1:${port}`;
+  // The API key is in the server's own environment on purpose: it must not reach compose.
+  server = await startInProcessServer({}, { runner: counting.runner });
+  ({ container, base, prefix, api } = server);
+  API_KEY = server.apiKey;
 });
 
 afterAll(async () => {
-  await container?.stop();
+  await server?.stop();
   for (const name of stacksMade) await cleanupProject(`${prefix}-${name}`);
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe('deploying through the HTTP API on the real engine', () => {
@@ -208,22 +150,14 @@ describe('deploying through the HTTP API on the real engine', () => {
   });
 
   it('cancels a deploy hung in up --wait within seconds, leaves no compose process, and re-applies the good version', async () => {
-    // A health check that never passes inside a long start period: `up --wait` waits.
-    const hang =
-      '    healthcheck:\n      test: ["CMD", "/bin/false"]\n      interval: 1s\n      start_period: 300s\n';
-    await api('PATCH', '/api/v1/stacks/app', { compose: webCompose(images.webV2, port, hang) });
+    await api('PATCH', '/api/v1/stacks/app', {
+      compose: webCompose(images.webV2, port, HANGING_HEALTHCHECK),
+    });
     const { json } = await api('POST', '/api/v1/stacks/app/deploy');
     const id = json.deployment.id;
-    await until(
-      async () =>
-        (await api('GET', `/api/v1/deployments/${id}`)).json.deployment.log.some(
-          (l: { text: string }) => / up -d /.test(l.text),
-        ),
-      60_000,
-      'compose up to start',
-    );
+    await untilUpStarted(api, id);
     await new Promise((r) => setTimeout(r, 1500));
-    expect(composeProcesses().length).toBeGreaterThan(0);
+    expect(composeProcesses(prefix).length).toBeGreaterThan(0);
     const cancel = await api('POST', `/api/v1/deployments/${id}/cancel`);
     expect(cancel.status).toBe(202);
     // The issue's bound: canceled within 5 s, and the process group gone.
@@ -234,7 +168,7 @@ describe('deploying through the HTTP API on the real engine', () => {
       'canceled',
     );
     await until(
-      () => composeProcesses().length === 0 || undefined,
+      () => composeProcesses(prefix).length === 0 || undefined,
       5_000,
       'no compose process left',
     );
@@ -297,8 +231,11 @@ describe('the queue on the real engine', () => {
       await createStack(n, `services:\n  worker:\n    image: ${images.sleeper}\n`);
     counting.reset();
     let sampledMax = 0;
+    // Each compose command is a `docker` CLI process and its `docker-compose` plugin child:
+    // count the plugins, one per running compose command.
     const sampler = setInterval(() => {
-      sampledMax = Math.max(sampledMax, composeProcesses().length);
+      const plugins = composeProcesses(prefix).filter((l) => l.includes('docker-compose'));
+      sampledMax = Math.max(sampledMax, plugins.length);
     }, 20);
     try {
       const started = await Promise.all(

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRedactor, silentLogger, systemClock } from '@simpledeploy/core';
+import { type CommandRunner, createRedactor, silentLogger, systemClock } from '@simpledeploy/core';
 import { createExecaRunner } from '@simpledeploy/deployer';
 import { getFreePort, uniqueProjectName } from '@simpledeploy/testing';
 import { loadConfig, type ServerConfig } from './config';
@@ -54,6 +54,7 @@ export interface InProcessServer {
  */
 export async function startInProcessServer(
   env: Record<string, string> = {},
+  opts: { runner?: CommandRunner } = {},
 ): Promise<InProcessServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'sd-int-'));
   const prefix = uniqueProjectName('sdtest');
@@ -74,7 +75,7 @@ export async function startInProcessServer(
     logger: silentLogger,
     redact: createRedactor([apiKey]),
     clock: systemClock,
-    runner: createExecaRunner({ killGraceMs: 2000 }),
+    runner: opts.runner ?? createExecaRunner({ killGraceMs: 2000 }),
     version: 'int',
   });
   await container.start();
