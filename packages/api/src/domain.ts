@@ -4,7 +4,7 @@ import type { DriftService, WebhookService } from '@simpledeploy/gitops';
 /** Drift reports and git-host webhooks (packages/gitops). */
 export interface GitopsDeps {
   drift: Pick<DriftService, 'report'>;
-  webhooks: Pick<WebhookService, 'handle'>;
+  webhooks: Pick<WebhookService, 'handle' | 'handleRepository'>;
 }
 
 /** The domain services behind the stack, deployment and log routes. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseWebhook, pushTouches, relevantFiles } from './webhook-parse';
+import { parseWebhook, pushTouches, relevantFiles, repoKey } from './webhook-parse';
 import type { HeaderReader } from './webhook-verify';
 
 const headers =
@@ -15,7 +15,12 @@ const githubPush = {
   before: 'b'.repeat(40),
   after: SHA,
   deleted: false,
-  repository: { full_name: 'o/r', default_branch: 'main' },
+  repository: {
+    full_name: 'o/r',
+    default_branch: 'main',
+    clone_url: 'https://github.com/o/r.git',
+    html_url: 'https://github.com/o/r',
+  },
   commits: [
     { id: SHA, added: ['docs/new.md'], modified: ['compose.yaml'], removed: [] },
     { id: SHA, added: [], modified: ['README.md'], removed: ['old.txt'] },
@@ -41,7 +46,19 @@ describe('parseWebhook', () => {
       deleted: false,
       changedFiles: ['README.md', 'compose.yaml', 'docs/new.md', 'old.txt'],
       defaultBranch: 'main',
+      repositories: ['github.com/o/r'],
     });
+  });
+
+  it('spells a repository one way whatever the URL form', () => {
+    for (const u of [
+      'https://GitHub.com/o/r.git',
+      'https://u:tok@github.com/o/r/',
+      'http://github.com/o/r',
+    ]) {
+      expect(repoKey(u)).toBe('github.com/o/r');
+    }
+    expect(repoKey('ssh://git@github.com/o/r.git')).toBeUndefined();
   });
 
   it('reads a GitHub ping', () => {

@@ -23,6 +23,8 @@ export interface WebhookEvent {
   changedFiles: string[] | undefined;
   /** The repository's default branch, when the payload names it. */
   defaultBranch: string | undefined;
+  /** The pushed repository's http(s) URLs as the payload names them, normalized (see repoKey). */
+  repositories: string[];
 }
 
 const ZERO_SHA = /^0{40}$/;
@@ -42,8 +44,29 @@ interface RawPush {
   deleted?: unknown;
   commits?: unknown;
   total_commits_count?: unknown;
-  repository?: { default_branch?: unknown } | null;
-  project?: { default_branch?: unknown } | null;
+  repository?: {
+    default_branch?: unknown;
+    clone_url?: unknown;
+    html_url?: unknown;
+    git_http_url?: unknown;
+    homepage?: unknown;
+  } | null;
+  project?: { default_branch?: unknown; git_http_url?: unknown; web_url?: unknown } | null;
+}
+
+/**
+ * One spelling per repository, so a stack's repo_url and a payload's clone URL compare
+ * equal: no credentials, scheme, case of the host, trailing slash or `.git`.
+ */
+export function repoKey(url: string): string | undefined {
+  try {
+    const u = new URL(url);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') return undefined;
+    const path = u.pathname.replace(/\/+$/, '').replace(/\.git$/i, '');
+    return `${u.host.toLowerCase()}${path}`;
+  } catch {
+    return undefined;
+  }
 }
 
 const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
@@ -156,6 +179,20 @@ export function parseWebhook(header: HeaderReader, rawBody: Uint8Array): Webhook
     deleted: body.deleted === true || (!!str(body.after) && ZERO_SHA.test(str(body.after) ?? '')),
     changedFiles: changedFiles(host, body),
     defaultBranch: str(body.repository?.default_branch) ?? str(body.project?.default_branch),
+    repositories: [
+      ...new Set(
+        [
+          body.repository?.clone_url,
+          body.repository?.html_url,
+          body.repository?.git_http_url,
+          body.repository?.homepage,
+          body.project?.git_http_url,
+          body.project?.web_url,
+        ]
+          .map((u) => (str(u) ? repoKey(str(u) as string) : undefined))
+          .filter((k): k is string => !!k),
+      ),
+    ],
   };
 }
 

@@ -6,10 +6,24 @@ import {
   type Logger,
   notFound,
   type SecretBox,
+  validation,
 } from '@simpledeploy/core';
-import { type Db, findStack, getVersion, recordDelivery, type StackRow } from '@simpledeploy/db';
+import {
+  type Db,
+  findStack,
+  getVersion,
+  listStacks,
+  recordDelivery,
+  type StackRow,
+} from '@simpledeploy/db';
 import { type Deployer, decryptSecrets } from '@simpledeploy/deployer';
-import { parseWebhook, pushTouches, relevantFiles, type WebhookEvent } from './webhook-parse';
+import {
+  parseWebhook,
+  pushTouches,
+  relevantFiles,
+  repoKey,
+  type WebhookEvent,
+} from './webhook-parse';
 import { type HeaderReader, verifyWebhookSignature } from './webhook-verify';
 
 export interface WebhookServiceDeps {
@@ -104,46 +118,90 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     body: { ignored: reason, event: event.event ?? null, delivery_id: event.deliveryId ?? null },
   });
 
+  /** What one authenticated push means for one stack: ignored with the reason, or a deploy. */
+  async function forStack(stack: StackRow, event: WebhookEvent): Promise<WebhookResult> {
+    const log = logger.child({ stack: stack.name, host: event.host, delivery: event.deliveryId });
+    if (stack.repoUrl && event.ref) {
+      if (event.deleted) return ignored(`the push deleted ${event.ref}`, event);
+      const tracked = await trackedBranch(stack, event);
+      const pushed = event.branch ?? event.tag ?? event.ref;
+      if (tracked && pushed !== tracked && event.ref !== tracked) {
+        return ignored(`the push is for ${event.ref}; the stack follows ${tracked}`, event);
+      }
+      const touch = pushTouches(event.changedFiles, stackFiles(stack));
+      if (!touch.relevant) return ignored(touch.reason, event);
+    }
+    if (event.deliveryId) {
+      const fresh = recordDelivery(
+        db,
+        `${stack.id}:${event.deliveryId}`,
+        stack.id,
+        deps.clock.now().toISOString(),
+      );
+      if (!fresh) return ignored(`delivery ${event.deliveryId} was already handled`, event);
+    }
+    // No pinned ref: a deploy that joins one already queued must still get the newest
+    // commit of the branch, not the first push of a burst.
+    const res = deployer.deploy(stack.id, { trigger: 'webhook' });
+    log.info('webhook push queued a deployment', {
+      deployment: res.deployment.id,
+      coalesced: res.coalesced,
+      commit: event.commit,
+    });
+    return {
+      status: 202,
+      body: { ...res, commit: event.commit ?? null, delivery_id: event.deliveryId ?? null },
+    };
+  }
+
+  /** Pings answer 200 and non-push events are ignored before any stack is looked at. */
+  function early(event: WebhookEvent): WebhookResult | undefined {
+    if (event.kind === 'ping') return { status: 200, body: { ok: true, event: 'ping' } };
+    if (event.kind !== 'push')
+      return ignored(`event ${event.event ?? 'unknown'} is not a push`, event);
+    return undefined;
+  }
+
   return {
     async handle(req: WebhookRequest): Promise<WebhookResult> {
       const stack = authenticate(req);
       const event = parseWebhook(req.header, req.body);
-      const log = logger.child({ stack: stack.name, host: event.host, delivery: event.deliveryId });
-      if (event.kind === 'ping') return { status: 200, body: { ok: true, event: 'ping' } };
-      if (event.kind !== 'push') {
-        return ignored(`event ${event.event ?? 'unknown'} is not a push`, event);
-      }
-      if (stack.repoUrl && event.ref) {
-        if (event.deleted) return ignored(`the push deleted ${event.ref}`, event);
-        const tracked = await trackedBranch(stack, event);
-        const pushed = event.branch ?? event.tag ?? event.ref;
-        if (tracked && pushed !== tracked && event.ref !== tracked) {
-          return ignored(`the push is for ${event.ref}; the stack follows ${tracked}`, event);
-        }
-        const touch = pushTouches(event.changedFiles, stackFiles(stack));
-        if (!touch.relevant) return ignored(touch.reason, event);
-      }
-      if (event.deliveryId) {
-        const fresh = recordDelivery(
-          db,
-          `${stack.id}:${event.deliveryId}`,
-          stack.id,
-          deps.clock.now().toISOString(),
-        );
-        if (!fresh) return ignored(`delivery ${event.deliveryId} was already handled`, event);
-      }
-      // No pinned ref: a deploy that joins one already queued must still get the newest
-      // commit of the branch, not the first push of a burst.
-      const res = deployer.deploy(stack.id, { trigger: 'webhook' });
-      log.info('webhook push queued a deployment', {
-        deployment: res.deployment.id,
-        coalesced: res.coalesced,
-        commit: event.commit,
+      return early(event) ?? forStack(stack, event);
+    },
+
+    /**
+     * One webhook for a whole repository: every stack that follows the pushed repository
+     * and whose webhook_secret the signature matches (or every one, with the API key) gets
+     * the push, each with its own branch, changed-file and delivery checks.
+     */
+    async handleRepository(req: Omit<WebhookRequest, 'stack'>): Promise<WebhookResult> {
+      const event = parseWebhook(req.header, req.body);
+      const repos = new Set(event.repositories);
+      const candidates = listStacks(db).filter((s) => {
+        const key = s.repoUrl ? repoKey(s.repoUrl) : undefined;
+        return key !== undefined && repos.has(key);
       });
-      return {
-        status: 202,
-        body: { ...res, commit: event.commit ?? null, delivery_id: event.deliveryId ?? null },
-      };
+      const authorized = candidates.filter((s) => {
+        const secret = decryptSecrets(s, deps.secrets).webhookSecret;
+        // Verified for every candidate, so the answer's timing does not tell which matched.
+        const method = verifyWebhookSignature(req.header, req.body, secret ?? DECOY_SECRET);
+        return req.apiKeyValid || (secret !== undefined && method !== undefined);
+      });
+      if (authorized.length === 0) {
+        if (candidates.length === 0) verifyWebhookSignature(req.header, req.body, DECOY_SECRET);
+        if (req.apiKeyValid) {
+          throw validation(
+            `no stack follows ${event.repositories[0] ?? 'the repository this payload names'}: the payload's repository URL must match a stack's repo_url`,
+          );
+        }
+        throw webhookUnauthorized();
+      }
+      const first = early(event);
+      if (first) return first;
+      const results = [];
+      for (const s of authorized)
+        results.push({ stack: s.name, ...(await forStack(s, event)).body });
+      return { status: 202, body: { stacks: results } };
     },
   };
 }

@@ -288,3 +288,89 @@ describe('GET /api/v1/stacks/{stack}/drift', () => {
     expect(ps?.args).toContain('label=com.docker.compose.project=simpledeploy-app');
   });
 });
+
+describe('POST /api/v1/webhooks/repository (one webhook per repository)', () => {
+  const repoPush = (files: string[], over: Record<string, unknown> = {}) =>
+    JSON.stringify({
+      ref: 'refs/heads/main',
+      after: SHA,
+      repository: { clone_url: 'http://127.0.0.1:9/mono.git', default_branch: 'main' },
+      commits: [{ id: SHA, added: [], modified: files, removed: [] }],
+      ...over,
+    });
+
+  async function monorepo(t: ReturnType<typeof setup>) {
+    for (const [name, path, secret] of [
+      ['front', 'front/compose.yaml', SECRET],
+      ['back', 'back/compose.yaml', SECRET],
+      ['other', 'other/compose.yaml', 'another-secret-1'],
+    ] as const) {
+      const res = await t.api('POST', '/api/v1/stacks', {
+        name,
+        repo_url: 'http://127.0.0.1:9/mono.git/',
+        repo_branch: 'main',
+        compose_path: path,
+        webhook_secret: secret,
+      });
+      expect(res.status).toBe(201);
+    }
+  }
+
+  const post = (t: ReturnType<typeof setup>, body: string, headers: Record<string, string>) =>
+    t.app.request('/api/v1/webhooks/repository', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+    });
+
+  it('deploys only the stacks of the repository whose files the push touched', async () => {
+    const t = setup();
+    await monorepo(t);
+    const body = repoPush(['front/compose.yaml', 'README.md']);
+    const res = await post(t, body, github(body));
+    expect(res.status).toBe(202);
+    const out = await json(res);
+    // "other" has another secret: this signature does not speak for it.
+    expect(out.stacks.map((s: { stack: string }) => s.stack).sort()).toEqual(['back', 'front']);
+    const front = out.stacks.find((s: { stack: string }) => s.stack === 'front');
+    const back = out.stacks.find((s: { stack: string }) => s.stack === 'back');
+    expect(front.deployment).toMatchObject({ trigger: 'webhook' });
+    expect(back.ignored).toMatch(/changes none of the stack/);
+    expect(t.domain.deployer.listDeployments('back')).toEqual([]);
+    expect(t.domain.deployer.listDeployments('other')).toEqual([]);
+  });
+
+  it('answers 401 to a signature no stack of the repository knows, and deploys nothing', async () => {
+    const t = setup();
+    await monorepo(t);
+    const body = repoPush(['front/compose.yaml']);
+    const res = await post(t, body, github(body, 'd-9', 'nobody-knows-this'));
+    expect(res.status).toBe(401);
+    expect(t.domain.deployer.listDeployments('front')).toEqual([]);
+    const unknownRepo = repoPush(['x'], {
+      repository: { clone_url: 'http://127.0.0.1:9/nope.git' },
+    });
+    expect((await post(t, unknownRepo, github(unknownRepo))).status).toBe(401);
+  });
+
+  it('with the API key, says when no stack follows the repository', async () => {
+    const t = setup();
+    const body = repoPush(['x'], { repository: { clone_url: 'http://127.0.0.1:9/nope.git' } });
+    const res = await post(t, body, { 'X-API-KEY': TEST_KEY, 'X-GitHub-Event': 'push' });
+    expect(res.status).toBe(400);
+    expect((await json(res)).error.message).toMatch(/no stack follows 127\.0\.0\.1:9\/nope/);
+  });
+
+  it('deploys a redelivered push once per stack', async () => {
+    const t = setup();
+    await monorepo(t);
+    const body = repoPush(['front/compose.yaml', 'back/compose.yaml']);
+    await post(t, body, github(body, 'same'));
+    const again = await json(await post(t, body, github(body, 'same')));
+    expect(
+      again.stacks.every((s: { ignored?: string }) => /already handled/.test(s.ignored ?? '')),
+    ).toBe(true);
+    expect(t.domain.deployer.listDeployments('front')).toHaveLength(1);
+    expect(t.domain.deployer.listDeployments('back')).toHaveLength(1);
+  });
+});

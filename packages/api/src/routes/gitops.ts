@@ -4,9 +4,13 @@ import type { AppEnv } from '../deps';
 import type { DomainDeps, GitopsDeps } from '../domain';
 import { hasValidApiKey } from '../middleware/auth';
 
-/** `POST /api/v1/stacks/{stack}/webhook` authenticates itself: the global API-key check skips it. */
+/**
+ * The git-host webhooks (`POST /api/v1/stacks/{stack}/webhook` and the repository-wide
+ * `POST /api/v1/webhooks/repository`) authenticate themselves: the global API-key check skips them.
+ */
 export const isStackWebhook = (c: Context) =>
-  c.req.method === 'POST' && /^\/api\/v1\/stacks\/[^/]+\/webhook\/?$/.test(c.req.path);
+  c.req.method === 'POST' &&
+  /^\/api\/v1\/(stacks\/[^/]+\/webhook|webhooks\/repository)\/?$/.test(c.req.path);
 
 const notEnabled = () =>
   new AppError('UNAVAILABLE', 'drift and git webhooks are not enabled on this server');
@@ -31,6 +35,20 @@ export function gitopsRoutes(domain: DomainDeps, apiKey: string) {
       }
       const res = await gitops().webhooks.handle({
         stack: c.req.param('stack'),
+        header: (name) => c.req.header(name),
+        body,
+        apiKeyValid,
+      });
+      return c.json(res.body, res.status);
+    })
+    .post('/api/v1/webhooks/repository', async (c) => {
+      const body = new Uint8Array(await c.req.arrayBuffer());
+      const apiKeyValid = hasValidApiKey(c, apiKey);
+      if (!domain.gitops && !apiKeyValid) {
+        c.header('WWW-Authenticate', 'Bearer');
+        throw new AppError('UNAUTHORIZED', 'a valid webhook signature or the API key is required');
+      }
+      const res = await gitops().webhooks.handleRepository({
         header: (name) => c.req.header(name),
         body,
         apiKeyValid,
