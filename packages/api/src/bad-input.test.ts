@@ -1,10 +1,8 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: compose interpolation syntax is part of the input
 import { createHmac } from 'node:crypto';
-import { createSecretBox, silentLogger } from '@simpledeploy/core';
-import { createDriftService, createWebhookService } from '@simpledeploy/gitops';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from './app';
-import { testDomain } from './test-domain';
+import { testDomain, testGitops } from './test-domain';
 import { TEST_KEY, testDeps } from './test-helpers';
 
 /**
@@ -822,30 +820,9 @@ const CODES = [
 
 describe(`bad input: ${cases.length} requests over every route`, () => {
   const domain = testDomain();
-  const box = createSecretBox('api-test');
   const app = createApp(
     testDeps({
-      domain: {
-        ...domain,
-        gitops: {
-          webhooks: createWebhookService({
-            db: domain.db,
-            deployer: domain.deployer,
-            secrets: box,
-            clock: domain.clock,
-            logger: silentLogger,
-          }),
-          drift: createDriftService({
-            db: domain.db,
-            runner: domain.runner,
-            deployer: domain.deployer,
-            secrets: box,
-            clock: domain.clock,
-            logger: silentLogger,
-            config: { childEnv: { PATH: '/usr/bin:/bin' } },
-          }),
-        },
-      },
+      domain: { ...domain, gitops: testGitops(domain) },
       rateLimit: false,
     }),
   );

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { createRedactor, createSecretBox, silentLogger } from '@simpledeploy/core';
 import { createTestDb } from '@simpledeploy/db';
 import { createServices, createSourceResolver } from '@simpledeploy/deployer';
+import { createDriftService, createWebhookService } from '@simpledeploy/gitops';
 import { createFakeClock, createFakeRunner } from '@simpledeploy/testing/fakes';
+import type { GitopsDeps } from './domain';
 
 /** Real domain services on in-memory SQLite, a fake runner and a fake clock: for route tests. */
 export function testDomain(apiKey = 'test-api-key-0123456789') {
@@ -12,12 +14,13 @@ export function testDomain(apiKey = 'test-api-key-0123456789') {
   const runner = createFakeRunner();
   const clock = createFakeClock();
   const dataDir = mkdtempSync(join(tmpdir(), 'sd-api-'));
+  const secrets = createSecretBox('api-test');
   const services = createServices({
     db: handle.db,
     runner,
     clock,
     logger: silentLogger,
-    secrets: createSecretBox('api-test'),
+    secrets,
     redact: createRedactor([apiKey]),
     sources: createSourceResolver(),
     config: {
@@ -28,5 +31,24 @@ export function testDomain(apiKey = 'test-api-key-0123456789') {
       reapplyRetryDelayMs: 0,
     },
   });
-  return { ...services, runner, clock, db: handle.db, sqlite: handle.sqlite, dataDir };
+  return { ...services, runner, clock, secrets, db: handle.db, sqlite: handle.sqlite, dataDir };
+}
+
+/** The webhook and drift services over a test domain, as the server wires them. */
+export function testGitops(domain: ReturnType<typeof testDomain>): GitopsDeps {
+  const common = {
+    db: domain.db,
+    deployer: domain.deployer,
+    secrets: domain.secrets,
+    clock: domain.clock,
+    logger: silentLogger,
+  };
+  return {
+    webhooks: createWebhookService(common),
+    drift: createDriftService({
+      ...common,
+      runner: domain.runner,
+      config: { childEnv: { PATH: '/usr/bin:/bin' } },
+    }),
+  };
 }

@@ -1,9 +1,7 @@
 import { createHmac } from 'node:crypto';
-import { createSecretBox, silentLogger } from '@simpledeploy/core';
-import { createDriftService, createWebhookService } from '@simpledeploy/gitops';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../app';
-import { testDomain } from '../test-domain';
+import { testDomain, testGitops } from '../test-domain';
 import { json, TEST_KEY, testDeps } from '../test-helpers';
 
 const SECRET = 'hook-secret-123';
@@ -11,28 +9,7 @@ const SHA = 'c'.repeat(40);
 
 function setup(opts: { gitops?: boolean } = {}) {
   const domain = testDomain();
-  const box = createSecretBox('api-test');
-  const gitops =
-    opts.gitops === false
-      ? undefined
-      : {
-          webhooks: createWebhookService({
-            db: domain.db,
-            deployer: domain.deployer,
-            secrets: box,
-            clock: domain.clock,
-            logger: silentLogger,
-          }),
-          drift: createDriftService({
-            db: domain.db,
-            runner: domain.runner,
-            deployer: domain.deployer,
-            secrets: box,
-            clock: domain.clock,
-            logger: silentLogger,
-            config: { childEnv: { PATH: '/usr/bin:/bin' } },
-          }),
-        };
+  const gitops = opts.gitops === false ? undefined : testGitops(domain);
   const app = createApp(testDeps({ domain: { ...domain, gitops } }));
   const api = (method: string, path: string, body?: unknown) =>
     app.request(path, {
