@@ -207,7 +207,9 @@ describe('gitops against a real git server, engine and registry', () => {
   afterAll(async () => {
     await reconciler?.stop();
     await services?.deployer.shutdown(10_000);
-    for (const name of ['app', 'badcreds']) await cleanupProject(project(name)).catch(() => {});
+    for (const name of ['app', 'badcreds', 'front', 'back']) {
+      await cleanupProject(project(name)).catch(() => {});
+    }
     await dockerOk(['rm', '-f', `${project('app')}-stray`]).catch(() => {});
     await server?.close();
     if (dataDir) await rm(dataDir, { recursive: true, force: true });
@@ -346,6 +348,53 @@ describe('gitops against a real git server, engine and registry', () => {
     });
     expect(again.body.ignored).toMatch(/already handled/);
     expect(deployments('app').filter((x) => x.trigger === 'webhook')).toHaveLength(1);
+  });
+
+  it('deploys only the stacks whose files a push changed, from one webhook for the whole repository', async () => {
+    const frontPort = await getFreePort();
+    const mono = await server.createRepo(`mono-${randomBytes(3).toString('hex')}`, {
+      'front/compose.yaml': composeFile(images.webV1, frontPort),
+      'back/compose.yaml': `services:\n  worker:\n    image: ${images.sleeper}\n`,
+    });
+    for (const [name, path] of [
+      ['front', 'front/compose.yaml'],
+      ['back', 'back/compose.yaml'],
+    ] as const) {
+      services.stacks.create({
+        ...stackBody(name),
+        repo_url: mono.url,
+        compose_path: path,
+        repo_branch: 'main',
+      });
+    }
+    const before = await mono.headCommit();
+    const after = await mono.commit(
+      { 'front/compose.yaml': composeFile(images.webV2, frontPort) },
+      'front v2',
+    );
+    const body = githubPush(mono, 'main', before, after, ['front/compose.yaml']);
+    const res = await webhooks.handleRepository({
+      body: bytes(body),
+      apiKeyValid: false,
+      header: headers({
+        'X-GitHub-Event': 'push',
+        'X-GitHub-Delivery': 'mono-1',
+        'X-Hub-Signature-256': `sha256=${sign(body)}`,
+      }),
+    });
+    expect(res.status).toBe(202);
+    const outcome = res.body.stacks as {
+      stack: string;
+      deployment?: DeploymentView;
+      ignored?: string;
+    }[];
+    const front = outcome.find((o) => o.stack === 'front');
+    expect(outcome.find((o) => o.stack === 'back')?.ignored).toMatch(/changes none/);
+    expect(front?.deployment).toBeDefined();
+    const d = await finished(front?.deployment as DeploymentView);
+    expect(d).toMatchObject({ trigger: 'webhook', status: 'succeeded', git_commit: after });
+    expect(await httpText(frontPort)).toBe('v2');
+    expect(deployments('back')).toEqual([]);
   });
 
   it('refuses a wrong signature and ignores a push to another branch', async () => {
