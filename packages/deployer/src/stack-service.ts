@@ -24,7 +24,12 @@ import {
 import { assertRelativeInside, assertRepoUrl } from '@simpledeploy/git';
 import type { Deployer } from './deployer';
 import { parseStackBody, type StackPatch } from './stack-input';
-import { decryptSecrets, type StoredRegistries, stackRedactor } from './stack-secrets';
+import {
+  decryptSecrets,
+  type StackSecrets,
+  type StoredRegistries,
+  stackRedactor,
+} from './stack-secrets';
 import type { DeploymentView, StackView } from './views';
 import { toStackView } from './views';
 
@@ -62,6 +67,23 @@ export function createStackService(deps: StackServiceDeps) {
   const { db, clock, secrets: box, deployer } = deps;
   const now = () => clock.now().toISOString();
 
+  /**
+   * Decrypted secrets and the stack's redactor, reused while the row's ciphertexts are
+   * unchanged (each write encrypts with a fresh IV, so any change shows): listing many
+   * stacks then costs no decryption.
+   */
+  const secretCache = new Map<string, { key: string; secrets: StackSecrets; redact: Redact }>();
+  function secretsOf(row: StackRow) {
+    const key = `${row.repoTokenEnc ?? ''}|${row.webhookSecretEnc ?? ''}|${row.registriesEnc ?? ''}`;
+    const hit = secretCache.get(row.id);
+    if (hit?.key === key) return hit;
+    const secrets = decryptSecrets(row, box);
+    const entry = { key, secrets, redact: stackRedactor(secrets, deps.redact ?? maskCredentials) };
+    if (secretCache.size >= 10_000) secretCache.clear();
+    secretCache.set(row.id, entry);
+    return entry;
+  }
+
   function view(
     row: StackRow,
     active?: Map<string, 'queued' | 'running'>,
@@ -69,7 +91,7 @@ export function createStackService(deps: StackServiceDeps) {
   ): StackView {
     const open = active ?? activeStatuses();
     const st = open.get(row.id);
-    const secrets = decryptSecrets(row, box);
+    const { secrets, redact } = secretsOf(row);
     const v = toStackView(
       row,
       secrets,
@@ -77,7 +99,6 @@ export function createStackService(deps: StackServiceDeps) {
       latest ? latest.get(row.id) : latestDeployment(db, row.id),
     );
     // A secret pasted into the YAML, a variable or a git error is masked as in version files.
-    const redact = stackRedactor(secrets, deps.redact ?? maskCredentials);
     return {
       ...v,
       compose: v.compose === null ? null : redact(v.compose),

@@ -111,6 +111,26 @@ describe('stacks API', () => {
     expect(quiet.deployment).toBeUndefined();
   });
 
+  it('masks a secret in the stack view as soon as it is set, and stops once it is replaced', async () => {
+    const { call } = setup();
+    const yaml = `${compose}# token: first-secret-1\n`;
+    await call('POST', '/api/v1/stacks', {
+      name: 's',
+      compose: yaml,
+      webhook_secret: 'first-secret-1',
+    });
+    expect((await json(await call('GET', '/api/v1/stacks/s'))).stack.compose).not.toContain(
+      'first-secret-1',
+    );
+    await call('PATCH', '/api/v1/stacks/s', { webhook_secret: 'second-secret-2' });
+    const after = (await json(await call('GET', '/api/v1/stacks'))).stacks[0];
+    expect(after.compose).toContain('first-secret-1');
+    await call('PATCH', '/api/v1/stacks/s', { webhook_secret: null });
+    expect((await json(await call('GET', '/api/v1/stacks/s'))).stack.has_webhook_secret).toBe(
+      false,
+    );
+  });
+
   it('answers an unknown stack with 404 and the error body', async () => {
     const { call } = setup();
     const res = await call('GET', '/api/v1/stacks/nope');
