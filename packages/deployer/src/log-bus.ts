@@ -68,11 +68,6 @@ export function createLogBus(opts: LogBusOptions = {}) {
       return channels.get(id)?.lines.slice();
     },
 
-    isLive(id: string): boolean {
-      const ch = channels.get(id);
-      return !!ch && ch.ended === undefined;
-    },
-
     /**
      * Replays what exists, then follows. Returns undefined when the bus has never seen
      * the deployment (the caller falls back to the stored log).

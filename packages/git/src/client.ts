@@ -269,38 +269,13 @@ export function createGitClient(options: GitClientOptions = {}): SimpleDeployGit
       return { commit: target.commit, fetched: false, deepFetch: false };
     }
     if (target.kind === 'ref') {
-      const { fetchHead } = await git.fetch({
-        fs,
-        http,
-        dir,
-        cache,
-        url: s.url,
-        // Local 'HEAD' makes the current commit the "have", so only new objects come.
-        ref: 'HEAD',
-        remoteRef: target.fullRef,
-        singleBranch: true,
-        depth: 1,
-        tags: false,
-        ...s.auth,
-      });
+      const { fetchHead } = await shallowFetch(s, dir, cache, target.fullRef);
       if (!fetchHead) throw gitError('VALIDATION', 'empty_repository', `${s.url} is empty`, s);
       return { commit: await peel(dir, fetchHead, cache), fetched: true, deepFetch: false };
     }
     if (target.kind === 'commit') {
       try {
-        await git.fetch({
-          fs,
-          http,
-          dir,
-          cache,
-          url: s.url,
-          ref: 'HEAD',
-          remoteRef: target.commit,
-          singleBranch: true,
-          depth: 1,
-          tags: false,
-          ...s.auth,
-        });
+        await shallowFetch(s, dir, cache, target.commit);
         if (await hasCommit(dir, target.commit, cache)) {
           return { commit: target.commit, fetched: true, deepFetch: false };
         }
@@ -314,6 +289,24 @@ export function createGitClient(options: GitClientOptions = {}): SimpleDeployGit
       }
     }
     return deepFetch(s, dir, target);
+  }
+
+  /** Depth-1 fetch of one ref or commit into an existing clone. */
+  function shallowFetch(s: Session, dir: string, cache: object, remoteRef: string) {
+    return git.fetch({
+      fs,
+      http,
+      dir,
+      cache,
+      url: s.url,
+      // Local 'HEAD' makes the current commit the "have", so only new objects come.
+      ref: 'HEAD',
+      remoteRef,
+      singleBranch: true,
+      depth: 1,
+      tags: false,
+      ...s.auth,
+    });
   }
 
   /** Full history of every branch and tag, for a commit the server won't serve by sha. */

@@ -102,6 +102,13 @@ const githubPush = (
 
 const sign = (body: string) => createHmac('sha256', SECRET).update(body).digest('hex');
 const bytes = (s: string) => new TextEncoder().encode(s);
+/** The headers GitHub sends with a push, signed with the stacks' webhook secret. */
+const githubHeaders = (body: string, delivery: string) =>
+  headers({
+    'X-GitHub-Event': 'push',
+    'X-GitHub-Delivery': delivery,
+    'X-Hub-Signature-256': `sha256=${sign(body)}`,
+  });
 
 async function httpText(port: number): Promise<string> {
   const res = await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(3_000) });
@@ -324,11 +331,7 @@ describe('gitops against a real git server, engine and registry', () => {
       stack: 'app',
       body: bytes(body),
       apiKeyValid: false,
-      header: headers({
-        'X-GitHub-Event': 'push',
-        'X-GitHub-Delivery': 'gh-delivery-1',
-        'X-Hub-Signature-256': `sha256=${sign(body)}`,
-      }),
+      header: githubHeaders(body, 'gh-delivery-1'),
     });
     expect(res.status).toBe(202);
     const d = await finished((res.body as { deployment: DeploymentView }).deployment);
@@ -340,11 +343,7 @@ describe('gitops against a real git server, engine and registry', () => {
       stack: 'app',
       body: bytes(body),
       apiKeyValid: false,
-      header: headers({
-        'X-GitHub-Event': 'push',
-        'X-GitHub-Delivery': 'gh-delivery-1',
-        'X-Hub-Signature-256': `sha256=${sign(body)}`,
-      }),
+      header: githubHeaders(body, 'gh-delivery-1'),
     });
     expect(again.body.ignored).toMatch(/already handled/);
     expect(deployments('app').filter((x) => x.trigger === 'webhook')).toHaveLength(1);
@@ -376,11 +375,7 @@ describe('gitops against a real git server, engine and registry', () => {
     const res = await webhooks.handleRepository({
       body: bytes(body),
       apiKeyValid: false,
-      header: headers({
-        'X-GitHub-Event': 'push',
-        'X-GitHub-Delivery': 'mono-1',
-        'X-Hub-Signature-256': `sha256=${sign(body)}`,
-      }),
+      header: githubHeaders(body, 'mono-1'),
     });
     expect(res.status).toBe(202);
     const outcome = res.body.stacks as {

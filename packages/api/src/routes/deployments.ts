@@ -2,7 +2,7 @@ import { validation } from '@simpledeploy/core';
 import { Hono } from 'hono';
 import type { AppEnv } from '../deps';
 import type { DomainDeps } from '../domain';
-import { errorBody, readJson } from '../errors';
+import { errorBody } from '../errors';
 
 /** An optional body: empty means "deploy what the stack says". */
 async function readOptionalJson(
@@ -119,5 +119,3 @@ export function deploymentRoutes({ deployer }: DomainDeps) {
       return c.json(deployer.deploy(target, { trigger: 'webhook' }), 202);
     });
 }
-
-export { readJson };
