@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRedactor, createSecretBox, silentLogger } from '@simpledeploy/core';
@@ -245,6 +245,38 @@ describe('queue', () => {
     expect(t.runner.maxAlive).toBe(1);
     expect(t.deployer.listDeployments('one')).toHaveLength(2);
     expect(first.coalesced).toBe(false);
+  });
+});
+
+describe('coalescing and queued commands', () => {
+  it('does not fold a trigger with its own ref or force into the queued deployment', async () => {
+    const t = setup();
+    const g = gate();
+    t.runner.on(sub('up'), { until: g.promise });
+    t.stacks.create({ name: 'cf', compose: compose('v1') });
+    t.deployer.deploy('cf', { trigger: 'manual' });
+    await until(() => t.runner.alive === 1);
+    const queued = t.deployer.deploy('cf', { trigger: 'poll' });
+    const forced = t.deployer.deploy('cf', { trigger: 'manual', force: true });
+    expect(forced.coalesced).toBe(false);
+    expect(forced.deployment.id).not.toBe(queued.deployment.id);
+    // A plain trigger still joins a queued deployment rather than adding a third.
+    expect(t.deployer.deploy('cf', { trigger: 'webhook' }).coalesced).toBe(true);
+    g.open();
+  });
+
+  it('runs a control command on the version current when it runs, not when it was queued', async () => {
+    const t = setup();
+    t.stacks.create({ name: 'cq', compose: compose('v1') });
+    await t.deployer.waitFor(t.deployer.deploy('cq', { trigger: 'manual' }).deployment.id);
+    t.stacks.update('cq', { compose: compose('v2') });
+    const next = t.deployer.deploy('cq', { trigger: 'manual' }).deployment;
+    t.lifecycle.control('cq', { command: 'restart' });
+    await t.deployer.waitFor(next.id);
+    await t.deployer.chain(t.stacks.get('cq').id, async () => {});
+    const file = t.runner.calls.at(-1)?.options.cwd;
+    expect(t.runner.calls.at(-1)?.args).toContain('restart');
+    expect(readFileSync(join(file ?? '', 'compose.yaml'), 'utf8')).toContain('web:v2');
   });
 });
 

@@ -422,7 +422,10 @@ export function createDeployer(deps: DeployerDeps) {
       secrets = decryptSecrets(stack, deps.secrets);
     } catch (err) {
       return finish(depId, 'failed', {
-        error: err instanceof AppError ? err.message : 'cannot read the stack secrets',
+        error:
+          err instanceof AppError
+            ? err.message
+            : 'cannot read the stack secrets: SIMPLEDEPLOY_SECRET_KEY may have changed; set the old key or enter the secrets again',
       });
     }
     const redact = stackRedactor(secrets, deps.redact);
@@ -516,8 +519,11 @@ export function createDeployer(deps: DeployerDeps) {
               ? 'simpledeploy was shut down during this deployment'
               : err instanceof StepError
                 ? err.message
-                : 'the deployment failed unexpectedly';
-      if (!(err instanceof StepError) && !reason)
+                : // A domain error (a path outside the stack dir, say) already says what to fix.
+                  err instanceof AppError
+                  ? redact(err.message)
+                  : 'the deployment failed unexpectedly; the server log has the details';
+      if (!(err instanceof StepError) && !(err instanceof AppError) && !reason)
         logger.error('deployment crashed', { depId, err });
       if (version) updateVersion(db, version.id, { lastDeployedAt: now() });
       log(`deployment ${reason ?? 'failed'}: ${message}`);
@@ -596,9 +602,13 @@ export function createDeployer(deps: DeployerDeps) {
       opts: DeployOptions,
     ): { deployment: DeploymentView; coalesced: boolean } {
       const stack = requireStack(stackIdOrName);
-      const queued = findStackDeploymentsByStatus(db, stack.id, ['queued']).find(
-        (d) => d.trigger !== 'rollback',
-      );
+      // A trigger with its own ref or force asks for something the queued one may not do.
+      const queued =
+        opts.ref || opts.force
+          ? undefined
+          : findStackDeploymentsByStatus(db, stack.id, ['queued']).find(
+              (d) => d.trigger !== 'rollback',
+            );
       if (queued) return { deployment: toDeploymentView(queued), coalesced: true };
       return { deployment: toDeploymentView(enqueue(stack, opts)), coalesced: false };
     },

@@ -14,11 +14,11 @@ import {
 import {
   type Db,
   deleteStack,
+  findStack,
   findStackDeploymentsByStatus,
   getVersion,
   insertEvent,
   listEvents,
-  type StackRow,
   updateEvent,
 } from '@simpledeploy/db';
 import type { Deployer, DeployerConfig } from './deployer';
@@ -120,19 +120,31 @@ export function createLifecycle(deps: LifecycleDeps) {
     }
   }
 
-  async function runOnCurrent(stack: StackRow, eventId: string, req: ControlRequest) {
-    const secrets = decryptSecrets(stack, deps.secrets);
-    const redact = stackRedactor(secrets, deps.redact);
-    const version = stack.currentVersionId
-      ? getVersion(db, stack.id, stack.currentVersionId)
-      : undefined;
-    const [sub, extra] = argsFor(req);
-    let args: string[];
-    let cwd: string | undefined;
-    let env = deps.config.childEnv;
-    const dockerConfig = await createDockerConfig(registryLogins(secrets.registries));
+  async function runOnCurrent(stackId: string, eventId: string, req: ControlRequest) {
+    // Read when the command runs, not when it was queued: a deploy ahead of it in the
+    // stack's chain may have changed the current version.
+    const stack = findStack(db, stackId);
+    if (!stack) {
+      updateEvent(db, eventId, {
+        status: 'failed',
+        output: 'the stack was deleted before the command ran',
+      });
+      return;
+    }
+    let redact = deps.redact;
+    let dockerConfig: Awaited<ReturnType<typeof createDockerConfig>> | undefined;
     try {
+      const secrets = decryptSecrets(stack, deps.secrets);
+      redact = stackRedactor(secrets, deps.redact);
+      const version = stack.currentVersionId
+        ? getVersion(db, stack.id, stack.currentVersionId)
+        : undefined;
+      const [sub, extra] = argsFor(req);
+      let args: string[];
+      let cwd: string | undefined;
+      let env = deps.config.childEnv;
       if (version) {
+        dockerConfig = await createDockerConfig(registryLogins(secrets.registries));
         cwd = join(deployer.stackDir(stack.id), 'deploy');
         const target = {
           ...(await materialize(cwd, version.state)),
@@ -153,10 +165,13 @@ export function createLifecycle(deps: LifecycleDeps) {
     } catch (err) {
       updateEvent(db, eventId, {
         status: 'failed',
-        output: err instanceof AppError ? redact(err.message) : 'the command could not run',
+        output:
+          err instanceof AppError
+            ? redact(err.message)
+            : 'the command could not run: check that the docker CLI is installed and the engine answers (GET /health)',
       });
     } finally {
-      await dockerConfig.dispose();
+      await dockerConfig?.dispose();
       deployer.emit({ type: 'stack', stackId: stack.id });
     }
   }
@@ -188,7 +203,7 @@ export function createLifecycle(deps: LifecycleDeps) {
       });
       void deployer.chain(stack.id, async () => {
         updateEvent(db, event.id, { status: 'running' });
-        await runOnCurrent(stack, event.id, req);
+        await runOnCurrent(stack.id, event.id, req);
       });
       return toEventView(event);
     },
@@ -207,21 +222,25 @@ export function createLifecycle(deps: LifecycleDeps) {
         }
       }
       let failure: string | undefined;
+      // Down, files and row go in one chained task: a rollback queued by the cancel above
+      // runs after it and finds no stack, instead of starting containers nobody owns.
       await deployer.chain(stack.id, async () => {
         const extra = ['--remove-orphans', ...(opts.removeVolumes ? ['-v'] : [])];
         const res = await runner.run(
           docker,
           composeProjectArgs(deployer.projectOf(stack), 'down', extra),
-          {
-            env: deps.config.childEnv,
-          },
+          { env: deps.config.childEnv },
         );
-        if (res.exitCode !== 0)
+        if (res.exitCode !== 0) {
           failure = rowRedactor(
             stack,
             deps.secrets,
             deps.redact,
           )(res.stderr.trim().split('\n').slice(-2).join(' | '));
+          return;
+        }
+        await deployer.removeFiles(stack.id);
+        deleteStack(db, stack.id);
       });
       if (failure !== undefined) {
         throw new AppError(
@@ -229,8 +248,6 @@ export function createLifecycle(deps: LifecycleDeps) {
           `taking ${stack.name} down failed, so it was not deleted: ${failure}`,
         );
       }
-      await deployer.removeFiles(stack.id);
-      deleteStack(db, stack.id);
       deployer.emit({ type: 'stack', stackId: stack.id });
     },
   };

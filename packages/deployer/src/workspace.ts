@@ -43,14 +43,20 @@ export async function createDockerConfig(
   logins: RegistryCredential[],
 ): Promise<{ dir: string; dispose: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'sd-docker-'));
-  await chmod(dir, 0o700);
-  const auths: Record<string, { auth: string }> = {};
-  for (const l of logins) {
-    const key = l.registry.includes('index.docker.io')
-      ? 'https://index.docker.io/v1/'
-      : registryKey(l.registry);
-    auths[key] = { auth: Buffer.from(`${l.username}:${l.password}`).toString('base64') };
+  try {
+    await chmod(dir, 0o700);
+    const auths: Record<string, { auth: string }> = {};
+    for (const l of logins) {
+      const key = l.registry.includes('index.docker.io')
+        ? 'https://index.docker.io/v1/'
+        : registryKey(l.registry);
+      auths[key] = { auth: Buffer.from(`${l.username}:${l.password}`).toString('base64') };
+    }
+    await writeFile(join(dir, 'config.json'), JSON.stringify({ auths }), { mode: 0o600 });
+  } catch (err) {
+    // The dir may already hold credentials: never leave it behind.
+    await rm(dir, { recursive: true, force: true });
+    throw err;
   }
-  await writeFile(join(dir, 'config.json'), JSON.stringify({ auths }), { mode: 0o600 });
   return { dir, dispose: () => rm(dir, { recursive: true, force: true }) };
 }

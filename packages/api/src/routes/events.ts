@@ -5,6 +5,9 @@ import type { UpgradeWebSocket } from 'hono/ws';
 import type { AppEnv } from '../deps';
 import type { DomainDeps } from '../domain';
 
+/** Messages a slow SSE reader may have pending before it is disconnected. */
+const MAX_QUEUED = 10_000;
+
 type PushMessage =
   | { type: 'deployment'; deployment: unknown }
   | { type: 'stack'; stack: unknown }
@@ -15,13 +18,24 @@ type PushMessage =
  * WebSocket `GET /api/v1/events/ws` and SSE `GET /api/v1/events`.
  */
 export function eventRoutes({ deployer, stacks }: DomainDeps, upgradeWebSocket: UpgradeWebSocket) {
-  const toMessage = (e: DeployerEvent): PushMessage => {
+  // Every client gets the same event object: build its message (a stack view costs
+  // queries) once per event, not once per connected client.
+  const built = new WeakMap<DeployerEvent, PushMessage>();
+  const build = (e: DeployerEvent): PushMessage => {
     if (e.type === 'deployment') return { type: 'deployment', deployment: e.deployment };
     try {
       return { type: 'stack', stack: stacks.get(e.stackId) };
     } catch {
       return { type: 'stack_deleted', stack_id: e.stackId };
     }
+  };
+  const toMessage = (e: DeployerEvent): PushMessage => {
+    let m = built.get(e);
+    if (!m) {
+      m = build(e);
+      built.set(e, m);
+    }
+    return m;
   };
   return new Hono<AppEnv>()
     .get(
@@ -44,7 +58,11 @@ export function eventRoutes({ deployer, stacks }: DomainDeps, upgradeWebSocket: 
         let wake = () => {};
         let open = true;
         const off = deployer.onChange((e) => {
-          queue.push(toMessage(e));
+          // A reader that stopped reading is dropped, not buffered without bound.
+          if (queue.length >= MAX_QUEUED) {
+            open = false;
+            off();
+          } else queue.push(toMessage(e));
           wake();
         });
         stream.onAbort(() => {

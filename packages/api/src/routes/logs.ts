@@ -7,6 +7,8 @@ import { followLog, type LogEvent, wireLine } from '../log-stream';
 
 /** A viewer that cannot keep up is dropped rather than buffered without bound. */
 const MAX_WS_BUFFER = 8 * 1024 * 1024;
+/** Lines a slow SSE reader may have pending before it is dropped. */
+const MAX_SSE_QUEUED = 50_000;
 
 /**
  * Live deployment logs over WebSocket and Server-Sent Events, by deployment id or by
@@ -56,7 +58,9 @@ export function logRoutes(deployer: Deployer, upgradeWebSocket: UpgradeWebSocket
         let wake = () => {};
         let ended = false;
         const stop = followLog(deployer, id, (e) => {
-          queue.push(e);
+          // Same bound as the WebSocket: a reader that stopped reading is dropped.
+          if (queue.length >= MAX_SSE_QUEUED) ended = true;
+          else queue.push(e);
           wake();
         });
         stream.onAbort(() => {
