@@ -172,7 +172,7 @@ export function createReconciler(deps: ReconcilerDeps) {
         lastPollError: message(err),
         pollFailures: failures,
       });
-      logger.warn('poll failed', { stack: stack.name, failures, error: message(err) });
+      logger.warn('poll failed', { stack: stack.name, failures, error: err });
       if (stack.pollFailures === 0) deployer.emit({ type: 'stack', stackId: stack.id });
       return { deployed: false, failures };
     }
@@ -217,7 +217,7 @@ export function createReconciler(deps: ReconcilerDeps) {
     try {
       items = await deps.drift.containerDrift(stack);
     } catch (err) {
-      logger.warn('drift check failed', { stack: stack.name, error: message(err) });
+      logger.warn('drift check failed', { stack: stack.name, error: err });
       return undefined;
     }
     if (!items) return undefined;

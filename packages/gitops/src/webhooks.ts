@@ -182,7 +182,13 @@ export function createWebhookService(deps: WebhookServiceDeps) {
         return key !== undefined && repos.has(key);
       });
       const authorized = candidates.filter((s) => {
-        const secret = decryptSecrets(s, deps.secrets).webhookSecret;
+        let secret: string | undefined;
+        try {
+          secret = decryptSecrets(s, deps.secrets).webhookSecret;
+        } catch (error) {
+          // One stack whose secrets cannot be read must not shut the others out.
+          logger.warn('webhook: cannot read a stack secret', { stack: s.name, error });
+        }
         // Verified for every candidate, so the answer's timing does not tell which matched.
         const method = verifyWebhookSignature(req.header, req.body, secret ?? DECOY_SECRET);
         return req.apiKeyValid || (secret !== undefined && method !== undefined);

@@ -17,7 +17,7 @@ export function stackRoutes({ stacks, deployer, lifecycle }: DomainDeps) {
     .patch('/api/v1/stacks/:stack', update)
     .put('/api/v1/stacks/:stack', update)
     .delete('/api/v1/stacks/:stack', async (c) => {
-      const stack = stacks.get(c.req.param('stack'));
+      const stack = deployer.requireStack(c.req.param('stack'));
       const removeVolumes = c.req.query('remove_volumes') === 'true';
       await lifecycle.remove(stack.id, { removeVolumes });
       return c.json({ deleted: true, stack_id: stack.id, removed_volumes: removeVolumes }, 202);
