@@ -1,6 +1,6 @@
 import { createNodeWebSocket } from '@hono/node-ws';
 import { AppError, createRedactor, systemClock } from '@simpledeploy/core';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import type { AppDeps, AppEnv } from './deps';
@@ -18,6 +18,10 @@ import { stackRoutes } from './routes/stacks';
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
+// The WebSocket routes (routes/logs.ts, routes/events.ts): the only ones that take `?token=`.
+const WEBSOCKET_ROUTE = /^\/api\/v1\/(?:(?:deployments|stacks)\/[^/]+\/logs|events)\/ws$/;
+const isWebSocketRoute = (c: Context) => WEBSOCKET_ROUTE.test(c.req.path);
+
 /**
  * The HTTP app: middleware, error mapping and routes, with every capability taken from
  * deps. Routes are chained (`.route(...)`) so their types reach `AppType` and the web
@@ -25,7 +29,11 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
  */
 export function createApi(deps: AppDeps) {
   const maxSize = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const auth = apiKeyAuth({ apiKey: deps.apiKey, exempt: isStackWebhook });
+  const auth = apiKeyAuth({
+    apiKey: deps.apiKey,
+    exempt: isStackWebhook,
+    queryTokenRoutes: isWebSocketRoute,
+  });
   const root = new Hono<AppEnv>();
   // WebSocket upgrades are answered by this same app (auth and routing included).
   const nodeWs = createNodeWebSocket({ app: root });

@@ -796,6 +796,30 @@ for (const [method, path] of protectedRoutes) {
     path: `${path}?token=${TEST_KEY}`,
     anonymous: true,
     status: 401,
+    message: /\?token= is accepted only on WebSocket/,
+  });
+  add({
+    label: 'key in the query string of an upgrade to an ordinary route',
+    method,
+    path: `${path}?token=${TEST_KEY}`,
+    headers: { upgrade: 'websocket', connection: 'upgrade' },
+    anonymous: true,
+    status: 401,
+    message: /\?token= is accepted only on WebSocket/,
+  });
+}
+for (const path of [
+  '/api/v1/deployments/{deployment}/logs/ws',
+  '/api/v1/stacks/web/logs/ws',
+  '/api/v1/events/ws',
+]) {
+  add({
+    label: 'key in the query string of a WebSocket route without the upgrade',
+    method: 'GET',
+    path: `${path}?token=${TEST_KEY}`,
+    anonymous: true,
+    status: 401,
+    code: 'UNAUTHORIZED',
   });
 }
 add({

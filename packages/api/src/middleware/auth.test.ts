@@ -81,16 +81,55 @@ describe('API key auth', () => {
     await expectUnauthorized(await appWithRoutes().request('/api/v1/stacks/nope'));
   });
 
-  it('accepts ?token= only on WebSocket upgrades', async () => {
+  it('ignores ?token= on ordinary requests, so keys stay out of URLs and proxy logs', async () => {
     const app = appWithRoutes();
-    await expectUnauthorized(await app.request(`/api/v1/ping?token=${TEST_KEY}`));
-    const upgrade = await app.request(`/api/v1/ping?token=${TEST_KEY}`, {
-      headers: { Upgrade: 'websocket', Connection: 'Upgrade' },
-    });
-    expect(upgrade.status).toBe(200);
+    const plain = await app.request(`/api/v1/ping?token=${TEST_KEY}`);
+    await expectUnauthorized(plain.clone());
+    expect((await json(plain)).error.message).toContain('?token= is accepted only on WebSocket');
+    await expectUnauthorized(await app.request(`/api/v1/stacks?token=${TEST_KEY}`));
+    // An upgrade header does not make an ordinary route a WebSocket route.
+    const upgrade = { Upgrade: 'websocket', Connection: 'Upgrade' };
+    for (const path of ['/api/v1/ping', '/api/v1/stacks', '/api/v1/stacks/web/logs']) {
+      await expectUnauthorized(
+        await app.request(`${path}?token=${TEST_KEY}`, { headers: upgrade }),
+      );
+    }
+    // A WebSocket route without the upgrade is an ordinary request.
+    await expectUnauthorized(await app.request(`/api/v1/deployments/x/logs/ws?token=${TEST_KEY}`));
+  });
+
+  it('accepts ?token= on WebSocket upgrades of the /ws routes', async () => {
+    const app = appWithRoutes();
+    const upgrade = { Upgrade: 'websocket', Connection: 'Upgrade' };
+    // Past auth: the deployment and the stack do not exist.
+    for (const path of ['/api/v1/deployments/nope/logs/ws', '/api/v1/stacks/nope/logs/ws']) {
+      const res = await app.request(`${path}?token=${TEST_KEY}`, { headers: upgrade });
+      expect(res.status).toBe(404);
+      expect((await json(res)).error.code).toBe('NOT_FOUND');
+    }
     await expectUnauthorized(
-      await app.request('/api/v1/ping?token=wrong', { headers: { Upgrade: 'websocket' } }),
+      await app.request('/api/v1/deployments/nope/logs/ws?token=wrong', { headers: upgrade }),
     );
+  });
+
+  it('takes ?token= only where queryTokenRoutes says, and only on an upgrade', async () => {
+    const app = new Hono<AppEnv>()
+      .onError(createErrorHandler(silentLogger))
+      .use(
+        '/api/v1/*',
+        apiKeyAuth({ apiKey: TEST_KEY, queryTokenRoutes: (c) => c.req.path.endsWith('/ws') }),
+      )
+      .get('/api/v1/events/ws', (c) => c.text('upgraded'))
+      .get('/api/v1/events', (c) => c.text('events'));
+    const upgrade = { headers: { Upgrade: 'websocket' } };
+    expect((await app.request(`/api/v1/events/ws?token=${TEST_KEY}`, upgrade)).status).toBe(200);
+    expect((await app.request(`/api/v1/events/ws?token=${TEST_KEY}`)).status).toBe(401);
+    expect((await app.request(`/api/v1/events?token=${TEST_KEY}`, upgrade)).status).toBe(401);
+    const noRoutes = new Hono<AppEnv>()
+      .onError(createErrorHandler(silentLogger))
+      .use('*', apiKeyAuth({ apiKey: TEST_KEY }))
+      .get('/ws', (c) => c.text('upgraded'));
+    expect((await noRoutes.request(`/ws?token=${TEST_KEY}`, upgrade)).status).toBe(401);
   });
 
   it('leaves /health and /metrics open', async () => {
