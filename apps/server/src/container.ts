@@ -10,7 +10,7 @@ import {
   type Logger,
   type Redact,
 } from '@simpledeploy/core';
-import { createDb, type DbHandle, migrate } from '@simpledeploy/db';
+import { createDb, type DbHandle, type FileLock, migrate } from '@simpledeploy/db';
 import {
   createGitSourceResolver,
   createServices,
@@ -25,6 +25,7 @@ import {
   ensureLegacyStack,
 } from '@simpledeploy/gitops';
 import type { ServerConfig } from './config';
+import { lockDataDir } from './data-dir';
 import { createDockerProbes } from './docker-probes';
 import { stopOrphanCompose } from './orphans';
 import { findWebDir, mountWebUi } from './web-ui';
@@ -40,6 +41,11 @@ export interface ContainerOptions {
   shutdownGraceMs?: number;
   /** How long stop() waits for running deployments to wind down. Default 15 s. */
   deployShutdownMs?: number;
+  /**
+   * The data dir's lock when the caller took it first (main.ts does, before the key
+   * files); otherwise buildContainer takes it. The container releases it in stop().
+   */
+  dataDirLock?: FileLock;
 }
 
 /** Every long-lived object of the server, built once; start() and stop() own their lifecycles. */
@@ -52,7 +58,8 @@ export interface Container {
   start(): Promise<AddressInfo>;
   /**
    * Stops accepting, interrupts running deployments, closes WebSockets, lets open
-   * requests finish (up to the grace period) and closes the database. Idempotent.
+   * requests finish (up to the grace period), closes the database and releases the
+   * data dir's lock. Idempotent.
    */
   stop(): Promise<void>;
 }
@@ -60,20 +67,31 @@ export interface Container {
 export const databasePath = (config: Pick<ServerConfig, 'dataDir'>) =>
   join(config.dataDir, 'simpledeploy.db');
 
+/** Opens and migrates SQLite; on failure nothing stays open, the lock included. */
+function openDatabase(path: string, lock: FileLock): DbHandle {
+  let db: DbHandle | undefined;
+  try {
+    db = createDb(path);
+    migrate(db.db);
+    return db;
+  } catch (error) {
+    db?.close();
+    lock.release();
+    throw error;
+  }
+}
+
 /**
- * The composition root's wiring: opens and migrates SQLite, builds the domain services
- * and the deps for the api, and the HTTP server. A new long-lived service is built
- * here, added to deps, started in start() and stopped in stop() before the database.
+ * The composition root's wiring: locks the data dir (DataDirBusyError when another
+ * server has it), opens and migrates SQLite, builds the domain services and the deps for
+ * the api, and the HTTP server. A new long-lived service is built here, added to deps,
+ * started in start() and stopped in stop() before the database.
  */
 export function buildContainer(config: ServerConfig, opts: ContainerOptions): Container {
   const { logger, clock, runner } = opts;
-  const db = createDb(databasePath(config));
-  try {
-    migrate(db.db);
-  } catch (error) {
-    db.close();
-    throw error;
-  }
+  // Before anything reads or changes the data dir: start() stops "orphan" compose processes.
+  const lock = opts.dataDirLock ?? lockDataDir(config.dataDir);
+  const db = openDatabase(databasePath(config), lock);
 
   const secrets = createSecretBox(config.secretKey);
   const git = createGitClient({ logger: logger.child({ component: 'git' }) });
@@ -188,6 +206,7 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
         await closed;
         clearTimeout(grace);
         db.close();
+        lock.release();
       })();
       return stopping;
     },

@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import {
   createJsonLogger,
   createSecretBox,
@@ -6,13 +5,25 @@ import {
   type Logger,
   systemClock,
 } from '@simpledeploy/core';
+import type { FileLock } from '@simpledeploy/db';
 import { createExecaRunner, trackStackSecrets } from '@simpledeploy/deployer';
 import pkg from '../package.json' with { type: 'json' };
 import { type Config, ConfigError, loadConfig } from './config';
 import { buildContainer, type Container } from './container';
+import { DataDirBusyError, lockDataDir } from './data-dir';
 import { resolveKeys } from './keys';
 
 const out = (text: string) => process.stdout.write(`${text}\n`);
+
+function lockOrExit(dataDir: string): FileLock {
+  try {
+    return lockDataDir(dataDir);
+  } catch (error) {
+    if (!(error instanceof DataDirBusyError)) throw error;
+    process.stderr.write(`simpledeploy cannot start: ${error.message}\n`);
+    process.exit(1);
+  }
+}
 
 function readConfig(): Config {
   try {
@@ -51,7 +62,8 @@ function handleSignals(container: Container, logger: Logger): void {
 
 function main(): void {
   const env = readConfig();
-  mkdirSync(env.dataDir, { recursive: true, mode: 0o700 });
+  // First of all: a second server on this data dir must not touch it (keys, orphans, stacks).
+  const dataDirLock = lockOrExit(env.dataDir);
   const { config, apiKeyFile, secretKeyFile } = resolveKeys(env);
 
   // Every log line passes through the redactor: the keys, the legacy repo token and every
@@ -85,6 +97,7 @@ function main(): void {
       clock: systemClock,
       runner: createExecaRunner(),
       version: pkg.version,
+      dataDirLock,
     });
   } catch (error) {
     logger.error('cannot start', { error, data_dir: config.dataDir });

@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSecretBox } from '@simpledeploy/core';
-import { createDb, reencryptSecrets } from '@simpledeploy/db';
-import { loadConfig } from './config';
+import { createDb, type FileLock, reencryptSecrets } from '@simpledeploy/db';
+import { type Config, loadConfig } from './config';
 import { databasePath } from './container';
+import { DataDirBusyError, lockDataDir } from './data-dir';
 
 export interface RotateOptions {
   env: Record<string, string | undefined>;
@@ -32,7 +33,8 @@ const MIN_KEY = 16;
  * or `<dataDir>/secret-key`; the new one SIMPLEDEPLOY_NEW_SECRET_KEY or a random one.
  * All rows change in one transaction, or none (a wrong old key changes nothing). With a
  * file-based key the new key replaces the file (0600); the old one is kept as
- * `secret-key.old` until the operator deletes it. Run it with the server stopped.
+ * `secret-key.old` until the operator deletes it. Refused while a server runs on the
+ * data dir: it holds the data dir's lock, and this takes it until done.
  */
 export function rotateSecretKey(opts: RotateOptions): RotateResult {
   const config = loadConfig(opts.env, opts.cwd);
@@ -40,6 +42,24 @@ export function rotateSecretKey(opts: RotateOptions): RotateResult {
   if (!existsSync(dbPath)) {
     throw new RotateError(`no database at ${dbPath}: set SIMPLEDEPLOY_DATA_DIR to the server's`);
   }
+  // A running server keeps encrypting with the old key: it must be stopped, and stay so.
+  let lock: FileLock;
+  try {
+    lock = lockDataDir(config.dataDir);
+  } catch (error) {
+    if (!(error instanceof DataDirBusyError)) throw error;
+    throw new RotateError(
+      `a simpledeploy server is running on data directory ${config.dataDir} (pid ${error.holderPid ?? 'unknown'}): stop it first; nothing was changed`,
+    );
+  }
+  try {
+    return rotate(config, dbPath, opts);
+  } finally {
+    lock.release();
+  }
+}
+
+function rotate(config: Config, dbPath: string, opts: RotateOptions): RotateResult {
   const keyPath = join(config.dataDir, 'secret-key');
   const fromEnv = config.secretKey !== undefined;
   let oldKey = config.secretKey;

@@ -1,4 +1,5 @@
 export * from './client';
+export * from './lock';
 export * from './repos/deployments';
 export * from './repos/events';
 export * from './repos/secrets';
