@@ -7,9 +7,11 @@ import { AppError, type LogFields, type Logger } from '@simpledeploy/core';
 import {
   getFreePort,
   gitRepoStore,
+  type RedirectingServer,
   type RepoFiles,
   runOk,
   startGitServer,
+  startRedirectingServer,
   type TestGitServer,
   type TestRepo,
 } from '@simpledeploy/testing';
@@ -201,6 +203,88 @@ describe('credentials and errors', () => {
     expect(config).toContain(`url = ${repo.url}`);
     expect(config).not.toContain(server.password);
     expect(logger.lines.join('\n')).not.toContain(server.password);
+  });
+});
+
+describe('redirects', () => {
+  const git = createGitClient();
+  const servers: RedirectingServer[] = [];
+  const start = async (...args: Parameters<typeof startRedirectingServer>) => {
+    const started = await startRedirectingServer(...args);
+    servers.push(started);
+    return started;
+  };
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+  });
+
+  /** The origin that must never see credentials: it asks for them with a 401. */
+  const elsewhere = () => start();
+  const refusal = (from: RedirectingServer, to: RedirectingServer) =>
+    `the git server at ${from.url} redirects to ${to.url}, another origin; credentials are only sent to the origin of repo_url: if the repository moved there, set repo_url to its address on ${to.url}`;
+
+  for (const status of [301, 302, 307, 308]) {
+    it(`keeps the credentials from another port that the ref discovery is sent to with a ${status}`, async () => {
+      const repo = await createRepo(`redirect-discovery-${status}`, { 'a.txt': 'a' });
+      const target = await elsewhere();
+      const front = await start({
+        redirect: ({ path }) => ({ status, location: `${target.url}${path}` }),
+      });
+      const url = `${front.url}/${repo.name}.git`;
+      const expected = refusal(front, target);
+      expect((await rejection(git.resolveRemote(url, 'main', creds))).message).toBe(expected);
+      const dir = await tempDir();
+      expect((await rejection(git.checkout(url, 'main', dir, creds))).message).toBe(expected);
+      // The credentials went up front to the first server, never to the second one.
+      expect(front.requests[0]).toMatchObject({
+        path: `/${repo.name}.git/info/refs?service=git-upload-pack`,
+        authorization: true,
+      });
+      expect(target.requests.filter((r) => r.authorization)).toEqual([]);
+      expect(await readdir(dir)).toEqual([]);
+    });
+
+    it(`keeps the credentials from another port that the upload-pack POST is sent to with a ${status}`, async () => {
+      const repo = await createRepo(`redirect-post-${status}`, { 'a.txt': 'a' });
+      const target = await elsewhere();
+      // Discovery passes through to the git server; only the fetch itself is redirected.
+      const front = await start({
+        upstream: server.url,
+        redirect: ({ method, path }) =>
+          method === 'POST' ? { status, location: `${target.url}${path}` } : undefined,
+      });
+      const url = `${front.url}/${repo.name}.git`;
+      const dir = await tempDir();
+      expect((await rejection(git.checkout(url, 'main', dir, creds))).message).toBe(
+        refusal(front, target),
+      );
+      expect(front.requests).toContainEqual({
+        method: 'POST',
+        path: `/${repo.name}.git/git-upload-pack`,
+        authorization: true,
+      });
+      expect(target.requests.filter((r) => r.authorization)).toEqual([]);
+      expect(existsSync(join(dir, 'a.txt'))).toBe(false);
+    });
+  }
+
+  it('follows redirects within the origin, discovery and upload-pack alike', async () => {
+    const repo = await createRepo('redirect-same-origin', { 'a.txt': 'moved' });
+    const front = await start({
+      upstream: server.url,
+      // Like a renamed repository: the old path answers with the new one.
+      redirect: ({ method, path }) =>
+        path.startsWith('/old/')
+          ? { status: method === 'POST' ? 307 : 301, location: path.slice('/old'.length) }
+          : undefined,
+    });
+    const dir = await tempDir();
+    const result = await git.checkout(`${front.url}/old/${repo.name}.git`, 'main', dir, creds);
+    expect(result.commit).toBe(await repo.headCommit());
+    expect(await readFile(join(dir, 'a.txt'), 'utf8')).toBe('moved');
+    const redirected = front.requests.filter((r) => r.path.startsWith('/old/'));
+    expect(redirected.map((r) => r.method)).toContain('POST');
+    expect(redirected.map((r) => r.method)).toContain('GET');
   });
 });
 

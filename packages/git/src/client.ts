@@ -16,6 +16,7 @@ import {
 import git, { type GitAuth, type ServerRef } from 'isomorphic-git';
 import nodeHttp, { type HttpClient } from 'isomorphic-git/http/node';
 import { type GitErrorContext, gitError, toGitError } from './errors';
+import { guardedHttp } from './http';
 import { resolveInside } from './paths';
 import { assertRefName } from './refs';
 import { assertRepoUrl } from './url';
@@ -32,7 +33,11 @@ export interface GitClientOptions {
   requestTimeoutMs?: number;
   /** A clone holding more packfiles than this is fetched again from scratch (each fetch adds one). */
   maxPacks?: number;
-  /** HTTP transport; isomorphic-git's node client by default. */
+  /**
+   * HTTP transport; isomorphic-git's node client by default. It must hand redirects back
+   * (it gets simple-get's `fetchOptions.followRedirects: false`): the client follows them
+   * itself so that credentials never leave the origin of repo_url.
+   */
   http?: HttpClient;
 }
 
@@ -62,6 +67,8 @@ type Target =
   | { kind: 'short'; prefix: string };
 
 interface Session extends GitErrorContext {
+  /** The transport for this repository: it keeps the credentials with its origin. */
+  http: HttpClient;
   /** `Basic …` for the ref listing, sent without waiting for the 401. */
   basic: string | undefined;
   auth: {
@@ -81,10 +88,6 @@ export function createGitClient(options: GitClientOptions = {}): SimpleDeployGit
   const timeout = options.requestTimeoutMs ?? 30_000;
   const maxPacks = options.maxPacks ?? 20;
   const baseHttp = options.http ?? nodeHttp;
-  const http: HttpClient = {
-    request: (req) =>
-      baseHttp.request({ ...req, fetchOptions: { ...req.fetchOptions, timeout, maxRedirects: 5 } }),
-  };
   // One checkout at a time per directory: two fetches into one clone would corrupt it.
   const locks = new Map<string, Promise<unknown>>();
 
@@ -93,10 +96,10 @@ export function createGitClient(options: GitClientOptions = {}): SimpleDeployGit
     const username = creds.username || (token ? DEFAULT_TOKEN_USERNAME : undefined);
     const hasCredentials = Boolean(username || token);
     const redact: Redact = createRedactor([token]);
+    const context = { url, hasCredentials, redact };
     return {
-      url,
-      hasCredentials,
-      redact,
+      ...context,
+      http: guardedHttp(baseHttp, { timeoutMs: timeout, maxRedirects: 5, context }),
       basic: hasCredentials
         ? `Basic ${Buffer.from(`${username ?? ''}:${token ?? ''}`).toString('base64')}`
         : undefined,
@@ -117,7 +120,7 @@ export function createGitClient(options: GitClientOptions = {}): SimpleDeployGit
     // round-trip on every poll (a wrong password still ends in onAuthFailure).
     const headers: Record<string, string> = s.basic ? { authorization: s.basic } : {};
     return git.listServerRefs({
-      http,
+      http: s.http,
       url: s.url,
       protocolVersion: 2,
       headers,
@@ -295,7 +298,7 @@ export function createGitClient(options: GitClientOptions = {}): SimpleDeployGit
   function shallowFetch(s: Session, dir: string, cache: object, remoteRef: string) {
     return git.fetch({
       fs,
-      http,
+      http: s.http,
       dir,
       cache,
       url: s.url,
@@ -320,7 +323,7 @@ export function createGitClient(options: GitClientOptions = {}): SimpleDeployGit
     const cache = {};
     await git.fetch({
       fs,
-      http,
+      http: s.http,
       dir,
       cache,
       url: s.url,

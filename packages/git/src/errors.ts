@@ -10,6 +10,8 @@ export type GitFailure =
   | 'unreachable'
   | 'not_git'
   | 'server_error'
+  /** A redirect that would take credentials to another origin, or one that cannot be followed. */
+  | 'redirected'
   | 'failed';
 
 export interface GitErrorContext {

@@ -1,7 +1,13 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { type RunOptions, run, runOk } from './exec.js';
@@ -386,6 +392,105 @@ export async function startGitServer(options: StartGitServerOptions): Promise<Te
     async close() {
       await stop();
       await rm(base, { recursive: true, force: true });
+    },
+  };
+}
+
+/** One request a RedirectingServer received. */
+export interface RecordedRequest {
+  method: string;
+  /** Path and query string. */
+  path: string;
+  /** Whether it carried an Authorization header. */
+  authorization: boolean;
+}
+
+export interface StartRedirectingServerOptions {
+  /**
+   * The redirect to answer with, or undefined to pass the request on. `location` may be
+   * relative (then it stays on this server) or absolute.
+   */
+  redirect?: (req: {
+    method: string;
+    path: string;
+  }) => { status: number; location: string } | undefined;
+  /**
+   * Base URL (a TestGitServer's url) that requests not redirected are proxied to, headers
+   * and body included. Without one they get a 401 asking for Basic credentials, the
+   * answer most likely to draw credentials out of a client.
+   */
+  upstream?: string;
+}
+
+/** An HTTP server on 127.0.0.1 that redirects or proxies, and records what it received. */
+export interface RedirectingServer {
+  /** `http://127.0.0.1:<port>` */
+  url: string;
+  port: number;
+  readonly requests: readonly RecordedRequest[];
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a RedirectingServer: put one in front of the git server to redirect chosen
+ * requests (the ref discovery, the upload-pack POST) to another origin or path, and use
+ * another, without upstream, as the origin that must never see credentials.
+ */
+export async function startRedirectingServer(
+  options: StartRedirectingServerOptions = {},
+): Promise<RedirectingServer> {
+  const requests: RecordedRequest[] = [];
+  const server = createServer((req, res) => {
+    const method = req.method ?? 'GET';
+    const path = req.url ?? '/';
+    requests.push({ method, path, authorization: req.headers.authorization !== undefined });
+    const redirect = options.redirect?.({ method, path });
+    if (redirect) {
+      req.resume();
+      res.writeHead(redirect.status, { Location: redirect.location }).end();
+      return;
+    }
+    if (!options.upstream) {
+      req.resume();
+      res
+        .writeHead(401, { 'WWW-Authenticate': 'Basic realm="redirect-target"' })
+        .end('authentication required\n');
+      return;
+    }
+    const upstream = new URL(options.upstream);
+    const forward = httpRequest(
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method,
+        path,
+        headers: { ...req.headers, host: upstream.host },
+      },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    forward.on('error', (error) => {
+      if (!res.headersSent) res.writeHead(502, { 'Content-Type': 'text/plain' });
+      res.end(String(error));
+    });
+    req.pipe(forward);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    requests,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
     },
   };
 }

@@ -22,9 +22,13 @@ export {
   type GitRepoStore,
   type GitRepoStoreOptions,
   gitRepoStore,
+  type RecordedRequest,
+  type RedirectingServer,
   type RepoFiles,
   type StartGitServerOptions,
+  type StartRedirectingServerOptions,
   startGitServer,
+  startRedirectingServer,
   type TestGitServer,
   type TestRepo,
 } from './git-server.js';

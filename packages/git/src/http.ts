@@ -1,0 +1,118 @@
+import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
+import { type GitErrorContext, gitError } from './errors';
+
+export interface GuardedHttpOptions {
+  /** Idle timeout of one HTTP request, in ms. */
+  timeoutMs: number;
+  /** Most redirects one request may follow. */
+  maxRedirects: number;
+  /** Whose repository this is, whether credentials are in play, and the redactor for errors. */
+  context: GitErrorContext;
+}
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * Wraps an isomorphic-git transport so that it follows redirects itself instead of
+ * letting the transport do it (simple-get keeps the Authorization header when only the
+ * port or the scheme changes). Credentials, whether sent up front or returned by onAuth
+ * (isomorphic-git turns both into that header), only ever go to the origin (scheme, host
+ * and port) of the first request: with credentials in play, a redirect to another origin
+ * fails with an error naming it, before anything is sent there. Without credentials a
+ * redirect is followed wherever it leads, like git does.
+ */
+export function guardedHttp(base: HttpClient, options: GuardedHttpOptions): HttpClient {
+  const { context: ctx } = options;
+
+  async function request(req: GitHttpRequest): Promise<GitHttpResponse> {
+    const origin = new URL(req.url).origin;
+    const body = await replayable(req.body);
+    let url = req.url;
+    let headers = { ...req.headers };
+    for (let redirects = 0; ; redirects++) {
+      const res = await base.request({
+        ...req,
+        url,
+        headers,
+        ...(body ? { body } : {}),
+        // simple-get's option: the redirect comes back to this loop instead.
+        fetchOptions: { ...req.fetchOptions, timeout: options.timeoutMs, followRedirects: false },
+      });
+      const next = REDIRECT_STATUSES.has(res.statusCode) ? parseLocation(res, url) : undefined;
+      if (!next) return res;
+      await res.body?.return?.();
+      if (redirects >= options.maxRedirects) {
+        throw gitError(
+          'VALIDATION',
+          'redirected',
+          `the git server at ${origin} redirected more than ${options.maxRedirects} times; check repo_url`,
+          ctx,
+          { status: res.statusCode },
+        );
+      }
+      assertFollowable(origin, next, res.statusCode);
+      // Only a session without credentials gets here; should a header still hold some,
+      // it stays with its origin.
+      if (next.origin !== origin) headers = withoutAuthorization(headers);
+      // Like git (CURLOPT_POSTREDIR all): a redirected POST stays a POST with its body,
+      // since upload-pack answers nothing else.
+      url = next.toString();
+    }
+  }
+
+  function assertFollowable(origin: string, next: URL, status: number): void {
+    if (next.protocol !== 'http:' && next.protocol !== 'https:') {
+      throw gitError(
+        'VALIDATION',
+        'redirected',
+        `the git server at ${origin} redirects to a ${next.protocol.slice(0, -1)} URL; only http and https redirects are followed: check repo_url`,
+        ctx,
+        { status },
+      );
+    }
+    if (next.origin === origin || !ctx.hasCredentials) return;
+    const downgrade = origin.startsWith('https:') && next.protocol === 'http:';
+    throw gitError(
+      'VALIDATION',
+      'redirected',
+      downgrade
+        ? `the git server at ${origin} redirects to ${next.origin}, from https to plain http; credentials are never sent over such a downgrade: check repo_url and the server's redirects`
+        : `the git server at ${origin} redirects to ${next.origin}, another origin; credentials are only sent to the origin of repo_url: if the repository moved there, set repo_url to its address on ${next.origin}`,
+      ctx,
+      { status, location: next.origin },
+    );
+  }
+
+  return { request };
+}
+
+/** The Location of a redirect, resolved against the request; undefined when there is none usable. */
+function parseLocation(res: GitHttpResponse, url: string): URL | undefined {
+  const location = res.headers?.location;
+  if (!location) return undefined;
+  try {
+    return new URL(location, url);
+  } catch {
+    return undefined;
+  }
+}
+
+function withoutAuthorization(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers).filter(([name]) => name.toLowerCase() !== 'authorization'),
+  );
+}
+
+/**
+ * A request body that can be sent again after a redirect. isomorphic-git passes POST
+ * bodies as an array of buffers (its node transport sends one with a Content-Length);
+ * anything else is read into one buffer first.
+ */
+async function replayable(
+  body: GitHttpRequest['body'],
+): Promise<AsyncIterableIterator<Uint8Array> | undefined> {
+  if (!body || Array.isArray(body)) return body;
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of body) chunks.push(chunk);
+  return [Buffer.concat(chunks)] as unknown as AsyncIterableIterator<Uint8Array>;
+}
