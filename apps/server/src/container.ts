@@ -25,7 +25,7 @@ import {
   ensureLegacyStack,
 } from '@simpledeploy/gitops';
 import type { ServerConfig } from './config';
-import { lockDataDir } from './data-dir';
+import { lockDataDir, secureDataDir } from './data-dir';
 import { createDockerProbes } from './docker-probes';
 import { stopOrphanCompose } from './orphans';
 import { findWebDir, mountWebUi } from './web-ui';
@@ -67,11 +67,20 @@ export interface Container {
 export const databasePath = (config: Pick<ServerConfig, 'dataDir'>) =>
   join(config.dataDir, 'simpledeploy.db');
 
-/** Opens and migrates SQLite; on failure nothing stays open, the lock included. */
-function openDatabase(path: string, lock: FileLock): DbHandle {
+/**
+ * Makes the data dir private, then opens and migrates SQLite; on failure nothing stays
+ * open, the lock included.
+ */
+function openDataDir(dataDir: string, lock: FileLock, logger: Logger): DbHandle {
   let db: DbHandle | undefined;
   try {
-    db = createDb(path);
+    const notice = secureDataDir(dataDir);
+    if (notice) {
+      logger.warn('the data dir belongs to another user and is open to others: make it 0700', {
+        ...notice,
+      });
+    }
+    db = createDb(databasePath({ dataDir }));
     migrate(db.db);
     return db;
   } catch (error) {
@@ -83,15 +92,15 @@ function openDatabase(path: string, lock: FileLock): DbHandle {
 
 /**
  * The composition root's wiring: locks the data dir (DataDirBusyError when another
- * server has it), opens and migrates SQLite, builds the domain services and the deps for
- * the api, and the HTTP server. A new long-lived service is built here, added to deps,
- * started in start() and stopped in stop() before the database.
+ * server has it) and makes it private, opens and migrates SQLite, builds the domain
+ * services and the deps for the api, and the HTTP server. A new long-lived service is
+ * built here, added to deps, started in start() and stopped in stop() before the database.
  */
 export function buildContainer(config: ServerConfig, opts: ContainerOptions): Container {
   const { logger, clock, runner } = opts;
   // Before anything reads or changes the data dir: start() stops "orphan" compose processes.
   const lock = opts.dataDirLock ?? lockDataDir(config.dataDir);
-  const db = openDatabase(databasePath(config), lock);
+  const db = openDataDir(config.dataDir, lock, logger);
 
   const secrets = createSecretBox(config.secretKey);
   const git = createGitClient({ logger: logger.child({ component: 'git' }) });

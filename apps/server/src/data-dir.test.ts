@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRedactor, silentLogger, systemClock } from '@simpledeploy/core';
@@ -6,7 +6,7 @@ import { createFakeRunner } from '@simpledeploy/testing/fakes';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig, type ServerConfig } from './config';
 import { buildContainer, type Container } from './container';
-import { DataDirBusyError, lockDataDir } from './data-dir';
+import { DataDirBusyError, lockDataDir, secureDataDir } from './data-dir';
 import { RotateError, rotateSecretKey } from './rotate';
 
 const API_KEY = 'data-dir-api-key-0123456789';
@@ -62,5 +62,53 @@ describe('the data dir lock', () => {
     );
     await container.stop();
     expect(rotate().values).toBe(0);
+  });
+});
+
+describe('data dir permissions', () => {
+  const mode = (p: string) => statSync(p).mode & 0o777;
+
+  /** A data dir someone made world-writable, with a stack dir, a stack file and the database in it. */
+  function openDataDir() {
+    const dataDir = join(newDataDir(), 'data');
+    const stackDir = join(dataDir, 'stacks', 'stk_1');
+    mkdirSync(join(stackDir, 'deploy'), { recursive: true });
+    writeFileSync(join(stackDir, 'deploy', 'nginx.conf'), 'events {}\n');
+    writeFileSync(join(dataDir, 'simpledeploy.db'), '');
+    for (const d of [dataDir, join(dataDir, 'stacks'), stackDir]) chmodSync(d, 0o777);
+    chmodSync(join(stackDir, 'deploy', 'nginx.conf'), 0o644);
+    chmodSync(join(dataDir, 'simpledeploy.db'), 0o666);
+    return { dataDir, stackDir };
+  }
+
+  it('makes a pre-existing 0777 data dir, its stacks and its database private at start-up', async () => {
+    const { dataDir, stackDir } = openDataDir();
+    const container = build(dataDir);
+    expect(mode(dataDir)).toBe(0o700);
+    expect(mode(join(dataDir, 'stacks'))).toBe(0o700);
+    expect(mode(stackDir)).toBe(0o700);
+    // Containers read stack files through bind mounts and COPY: their modes stay.
+    expect(mode(join(stackDir, 'deploy', 'nginx.conf'))).toBe(0o644);
+    const db = join(dataDir, 'simpledeploy.db');
+    for (const p of [db, `${db}-wal`, `${db}-shm`, join(dataDir, 'server.lock')]) {
+      expect(mode(p), p).toBe(0o600);
+    }
+    await container.stop();
+  });
+
+  it('creates a missing data dir and its stacks dir 0700', () => {
+    const dataDir = join(newDataDir(), 'a', 'b');
+    expect(secureDataDir(dataDir)).toBeUndefined();
+    expect(mode(dataDir)).toBe(0o700);
+    expect(mode(join(dataDir, 'stacks'))).toBe(0o700);
+  });
+
+  it('leaves the mode of a data dir another user owns, and says so', () => {
+    const { dataDir, stackDir } = openDataDir();
+    const owner = statSync(dataDir).uid;
+    expect(secureDataDir(dataDir, owner + 1)).toEqual({ path: dataDir, mode: '0777', owner });
+    expect(mode(dataDir)).toBe(0o777);
+    expect(mode(join(dataDir, 'stacks'))).toBe(0o700);
+    expect(mode(stackDir)).toBe(0o700);
   });
 });

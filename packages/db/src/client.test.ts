@@ -1,5 +1,8 @@
+import { chmodSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createTestDb } from './client';
+import { createDb, createTestDb, migrate } from './client';
 import {
   insertDeployment,
   latestDeploymentPerStack,
@@ -90,5 +93,32 @@ describe('db', () => {
     insertStack(db, { id: 's', name: 's', createdAt: now, updatedAt: now });
     expect(recordDelivery(db, 'abc', 's', now)).toBe(true);
     expect(recordDelivery(db, 'abc', 's', now)).toBe(false);
+  });
+});
+
+describe('the database file', () => {
+  const mode = (p: string) => statSync(p).mode & 0o777;
+
+  it('is created 0600, and its -wal and -shm with it', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'sd-db-')), 'simpledeploy.db');
+    const h = createDb(path);
+    migrate(h.db);
+    insertStack(h.db, { id: 's', name: 's', createdAt: now, updatedAt: now });
+    for (const p of [path, `${path}-wal`, `${path}-shm`]) expect(mode(p), p).toBe(0o600);
+    h.close();
+  });
+
+  it('is made 0600 when it exists with wider modes, -wal and -shm included', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'sd-db-')), 'simpledeploy.db');
+    const first = createDb(path);
+    migrate(first.db);
+    first.close();
+    writeFileSync(`${path}-wal`, '');
+    writeFileSync(`${path}-shm`, '');
+    for (const p of [path, `${path}-wal`, `${path}-shm`]) chmodSync(p, 0o666);
+    const h = createDb(path);
+    for (const p of [path, `${path}-wal`, `${path}-shm`]) expect(mode(p), p).toBe(0o600);
+    expect(findStack(h.db, 'none')).toBeUndefined();
+    h.close();
   });
 });

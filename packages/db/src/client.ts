@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -14,8 +14,29 @@ export interface DbHandle {
   close(): void;
 }
 
-/** Opens (or creates) the SQLite file with WAL, foreign keys and a busy timeout. `:memory:` for tests. */
+/**
+ * Creates the SQLite file at path 0600 if missing, and sets it and its `-wal` and `-shm`
+ * to 0600 if they exist with wider modes. SQLite would create the file 0644 and gives
+ * `-wal` and `-shm` the database file's mode, so they all stay private after this.
+ */
+export function makePrivateDbFile(path: string): void {
+  if (path === '' || path === ':memory:' || path.startsWith('file:')) return;
+  closeSync(openSync(path, 'a', 0o600));
+  for (const p of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      chmodSync(p, 0o600);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+}
+
+/**
+ * Opens (or creates) the SQLite file, private to the user (0600, `-wal` and `-shm` too),
+ * with WAL, foreign keys and a busy timeout. `:memory:` for tests.
+ */
 export function createDb(path: string): DbHandle {
+  makePrivateDbFile(path);
   const sqlite = new Database(path);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { makePrivateDbFile } from './client';
 
 /** An exclusive lock a process holds until release() or its death. */
 export interface FileLock {
@@ -22,14 +23,15 @@ const isBusy = (e: unknown) =>
   e instanceof Database.SqliteError && /^SQLITE_(BUSY|LOCKED)/.test(e.code);
 
 /**
- * Takes an exclusive lock on the SQLite file at `path` (created if missing) for as long as
- * the process lives, or fails at once with LockHeldError. The lock is an open write
- * transaction: SQLite holds it with a POSIX lock, which the OS drops when the process
- * dies, kill -9 included, so a crash never leaves a stale lock behind. The holder's pid
- * is committed in the file first; WAL lets a refused process read it during the
- * holder's transaction.
+ * Takes an exclusive lock on the SQLite file at `path` (created 0600 if missing) for as
+ * long as the process lives, or fails at once with LockHeldError. The lock is an open
+ * write transaction: SQLite holds it with a POSIX lock, which the OS drops when the
+ * process dies, kill -9 included, so a crash never leaves a stale lock behind. The
+ * holder's pid is committed in the file first; WAL lets a refused process read it during
+ * the holder's transaction.
  */
 export function acquireFileLock(path: string, pid: number = process.pid): FileLock {
+  makePrivateDbFile(path);
   const sqlite = new Database(path, { timeout: 0 });
   const begin = () => {
     try {
