@@ -428,6 +428,102 @@ describe('checkout', () => {
   });
 });
 
+describe('checkout limits', () => {
+  const entries = async (dir: string) => (await readdir(dir)).sort();
+
+  it('refuses a repository with too many files before writing a working file', async () => {
+    const files: RepoFiles = { 'compose.yaml': 'services: {}\n' };
+    for (let i = 0; i < 12; i++) files[`conf/${i}.txt`] = String(i);
+    const repo = await createRepo('limit-files', files);
+    const dir = await tempDir();
+    const error = await rejection(
+      createGitClient({ limits: { maxFiles: 10 } }).checkout(repo.url, 'main', dir, creds),
+    );
+    expect(error.code).toBe('VALIDATION');
+    expect(error.message).toBe(
+      `the repository ${repo.url} at ${(await repo.headCommit()).slice(0, 12)} has more than 10 files, the limit for a checkout (maxFiles); keep the stack's compose files in a smaller repository and point repo_url at it`,
+    );
+    // Fetched, never checked out: the clone holds the objects and nothing else was written.
+    expect(await entries(dir)).toEqual(['.git']);
+    expect(existsSync(join(dir, '.git', 'index'))).toBe(false);
+  });
+
+  it('refuses files that add up to more than maxBytes, and paths deeper than maxDepth', async () => {
+    const big = await createRepo('limit-bytes', {
+      'a.txt': 'a'.repeat(40_000),
+      'b.txt': 'b'.repeat(40_000),
+      'c.txt': 'c'.repeat(40_000),
+    });
+    const dir = await tempDir();
+    const bytes = await rejection(
+      createGitClient({ limits: { maxBytes: 100 * 1024 } }).checkout(big.url, 'main', dir, creds),
+    );
+    expect(bytes.message).toMatch(
+      /add up to more than 100 KiB, the limit for a checkout \(maxBytes\)/,
+    );
+    expect(await entries(dir)).toEqual(['.git']);
+
+    const deep = await createRepo('limit-depth', { 'a/b/c/d/e.txt': 'deep' });
+    const deepDir = await tempDir();
+    const depth = await rejection(
+      createGitClient({ limits: { maxDepth: 4 } }).checkout(deep.url, 'main', deepDir, creds),
+    );
+    expect(depth.message).toMatch(/nests paths more than 4 levels deep \(a\/b\/c\/d\/e\.txt\)/);
+    expect(await entries(deepDir)).toEqual(['.git']);
+  });
+
+  it('stops a download larger than maxDownloadBytes before writing the packfile', async () => {
+    // Random text: the packfile cannot compress it below the limit.
+    const repo = await createRepo('limit-download', {
+      'blob.txt': randomBytes(300_000).toString('base64'),
+    });
+    const dir = await tempDir();
+    const logger = recordingLogger();
+    const error = await rejection(
+      createGitClient({ logger, limits: { maxDownloadBytes: 64 * 1024 } }).checkout(
+        repo.url,
+        'main',
+        dir,
+        creds,
+      ),
+    );
+    expect(error.message).toBe(
+      `the git server sent more than 64 KiB for ${repo.url}, the limit for one download (maxDownloadBytes); keep the stack's compose files in a smaller repository and point repo_url at it`,
+    );
+    expect(error.details).toMatchObject({ limit: 'maxDownloadBytes', value: 64 * 1024 });
+    expect(await readdir(join(dir, '.git', 'objects', 'pack'))).toEqual([]);
+    expect(await entries(dir)).toEqual(['.git']);
+    // A limit is no damaged clone: no second download was tried.
+    expect(logger.lines.join('\n')).not.toContain('cloning again');
+  });
+
+  it('leaves the previous checkout in place when the new commit is over a limit', async () => {
+    const repo = await createRepo('limit-update', { 'compose.yaml': 'v1', 'old.txt': 'old' });
+    const git = createGitClient({ limits: { maxFiles: 5 } });
+    const dir = await tempDir();
+    const first = await git.checkoutWithStats(repo.url, 'main', dir, creds);
+    expect(first).toMatchObject({ files: 2, bytes: 5 });
+
+    const more: RepoFiles = { 'compose.yaml': 'v2', 'old.txt': null };
+    for (let i = 0; i < 6; i++) more[`new/${i}.txt`] = String(i);
+    await repo.commit(more);
+    await rejection(git.checkout(repo.url, 'main', dir, creds));
+    expect(await entries(dir)).toEqual(['.git', 'compose.yaml', 'old.txt']);
+    expect(await readFile(join(dir, 'compose.yaml'), 'utf8')).toBe('v1');
+
+    // The clone is still usable: with room for the files, the same commit checks out.
+    const roomier = await createGitClient({ limits: { maxFiles: 10 } }).checkoutWithStats(
+      repo.url,
+      'main',
+      dir,
+      creds,
+    );
+    expect(roomier).toMatchObject({ commit: await repo.headCommit(), reused: true, files: 7 });
+    expect(existsSync(join(dir, 'old.txt'))).toBe(false);
+    expect(await readFile(join(dir, 'new/5.txt'), 'utf8')).toBe('5');
+  });
+});
+
 describe('resolveGitSource against the git server', () => {
   // Compose interpolation syntax, not a JavaScript template.
   const compose = ['services:', '  web:', '    image: $' + '{IMAGE}', ''].join('\n');

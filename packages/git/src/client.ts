@@ -8,7 +8,6 @@ import {
   type GitCheckout,
   type GitClient,
   type GitCredentials,
-  isAppError,
   type Logger,
   type Redact,
   silentLogger,
@@ -16,7 +15,8 @@ import {
 import git, { type GitAuth, type ServerRef } from 'isomorphic-git';
 import nodeHttp, { type HttpClient } from 'isomorphic-git/http/node';
 import { type GitErrorContext, gitError, toGitError } from './errors';
-import { guardedHttp } from './http';
+import { type GuardedHttp, guardedHttp } from './http';
+import { assertTreeWithinLimits, type CheckoutLimits, DEFAULT_CHECKOUT_LIMITS } from './limits';
 import { resolveInside } from './paths';
 import { assertRefName } from './refs';
 import { assertRepoUrl } from './url';
@@ -34,6 +34,12 @@ export interface GitClientOptions {
   /** A clone holding more packfiles than this is fetched again from scratch (each fetch adds one). */
   maxPacks?: number;
   /**
+   * How much a checkout may hold (DEFAULT_CHECKOUT_LIMITS for what is not given): a
+   * download stops past maxDownloadBytes, and a commit over the file, size or depth
+   * limit fails after the fetch, before any working file is written.
+   */
+  limits?: Partial<CheckoutLimits>;
+  /**
    * HTTP transport; isomorphic-git's node client by default. It must hand redirects back
    * (it gets simple-get's `fetchOptions.followRedirects: false`): the client follows them
    * itself so that credentials never leave the origin of repo_url.
@@ -49,6 +55,10 @@ export interface CheckoutStats {
   fetched: boolean;
   /** A commit had to be found with a full fetch because the server refused it by sha. */
   deepFetch: boolean;
+  /** Files of the checked-out commit. */
+  files: number;
+  /** Their total size in bytes. */
+  bytes: number;
 }
 
 export interface SimpleDeployGitClient extends GitClient {
@@ -68,7 +78,7 @@ type Target =
 
 interface Session extends GitErrorContext {
   /** The transport for this repository: it keeps the credentials with its origin. */
-  http: HttpClient;
+  http: GuardedHttp;
   /** `Basic …` for the ref listing, sent without waiting for the 401. */
   basic: string | undefined;
   auth: {
@@ -88,6 +98,7 @@ export function createGitClient(options: GitClientOptions = {}): SimpleDeployGit
   const timeout = options.requestTimeoutMs ?? 30_000;
   const maxPacks = options.maxPacks ?? 20;
   const baseHttp = options.http ?? nodeHttp;
+  const limits: CheckoutLimits = { ...DEFAULT_CHECKOUT_LIMITS, ...options.limits };
   // One checkout at a time per directory: two fetches into one clone would corrupt it.
   const locks = new Map<string, Promise<unknown>>();
 
@@ -99,7 +110,12 @@ export function createGitClient(options: GitClientOptions = {}): SimpleDeployGit
     const context = { url, hasCredentials, redact };
     return {
       ...context,
-      http: guardedHttp(baseHttp, { timeoutMs: timeout, maxRedirects: 5, context }),
+      http: guardedHttp(baseHttp, {
+        timeoutMs: timeout,
+        maxRedirects: 5,
+        maxResponseBytes: limits.maxDownloadBytes,
+        context,
+      }),
       basic: hasCredentials
         ? `Basic ${Buffer.from(`${username ?? ''}:${token ?? ''}`).toString('base64')}`
         : undefined,
@@ -180,7 +196,7 @@ export function createGitClient(options: GitClientOptions = {}): SimpleDeployGit
       });
       return { ref: found.fullRef, commit: found.commit };
     } catch (error) {
-      throw toGitError(error, s);
+      throw appError(error, s);
     }
   }
 
@@ -216,13 +232,15 @@ export function createGitClient(options: GitClientOptions = {}): SimpleDeployGit
             commit: result.commit,
             reused: result.reused,
             fetched: result.fetched,
+            files: result.files,
+            bytes: result.bytes,
             ms: Math.round(performance.now() - started),
           });
           return result;
         } catch (error) {
-          const appError = toGitError(error, s);
-          logger.warn('git checkout failed', { url: clean, ref: ref ?? 'HEAD', error: appError });
-          throw appError;
+          const failure = appError(error, s);
+          logger.warn('git checkout failed', { url: clean, ref: ref ?? 'HEAD', error: failure });
+          throw failure;
         }
       });
     locks.set(workDir, run);
@@ -243,22 +261,32 @@ export function createGitClient(options: GitClientOptions = {}): SimpleDeployGit
     // Files the old commit tracked: those missing from the new one are removed after
     // checkout, even when .git had to be recreated in between.
     const tracked = await trackedFiles(dir);
-    let reused = await usableClone(dir, s.url);
+    const reused = await usableClone(dir, s.url);
     if (!reused) await initClone(dir, s.url);
-    try {
+    const fetchAndCheckout = async () => {
       const result = await fetchTarget(s, dir, target);
-      await resetWorkTree(dir, result.commit, tracked);
+      const cache = {};
+      // Read from the objects alone: a commit over a limit leaves the work tree as it was.
+      const tree = await assertTreeWithinLimits({
+        dir,
+        commit: result.commit,
+        limits,
+        ctx: s,
+        cache,
+      });
+      await resetWorkTree(dir, result.commit, tracked, cache);
+      return { ...result, ...tree };
+    };
+    try {
+      const result = await fetchAndCheckout();
       // A full fetch starts from an empty object store: nothing of the old clone was kept.
       return { dir, reused: reused && !result.deepFetch, ...result };
     } catch (error) {
-      // A damaged clone is worth one fresh try; a remote refusal is not.
+      // A damaged clone is worth one fresh try; a remote refusal or a limit is not.
       if (!reused || isRemoteFailure(error, s)) throw error;
-      logger.warn('git clone unusable, cloning again', { url: s.url, error: toGitError(error, s) });
-      reused = false;
+      logger.warn('git clone unusable, cloning again', { url: s.url, error: appError(error, s) });
       await initClone(dir, s.url);
-      const result = await fetchTarget(s, dir, target);
-      await resetWorkTree(dir, result.commit, tracked);
-      return { dir, reused, ...result };
+      return { dir, reused: false, ...(await fetchAndCheckout()) };
     }
   }
 
@@ -287,7 +315,7 @@ export function createGitClient(options: GitClientOptions = {}): SimpleDeployGit
         // Servers without uploadpack.allowReachableSHA1InWant refuse a want by sha.
         logger.debug('fetch by sha refused, fetching full history', {
           url: s.url,
-          error: toGitError(error, s),
+          error: appError(error, s),
         });
       }
     }
@@ -386,8 +414,12 @@ export function createGitClient(options: GitClientOptions = {}): SimpleDeployGit
   }
 
   /** `git reset --hard <commit>`: tracked files as in the commit, untracked files left alone. */
-  async function resetWorkTree(dir: string, commit: string, before: string[]): Promise<void> {
-    const cache = {};
+  async function resetWorkTree(
+    dir: string,
+    commit: string,
+    before: string[],
+    cache: object,
+  ): Promise<void> {
     await git.checkout({ fs, dir, cache, ref: commit, force: true });
     const now = new Set(await git.listFiles({ fs, dir, cache, ref: commit }));
     for (const file of before) {
@@ -396,8 +428,12 @@ export function createGitClient(options: GitClientOptions = {}): SimpleDeployGit
   }
 
   function isRemoteFailure(error: unknown, s: Session): boolean {
-    const e: AppError = isAppError(error) ? error : toGitError(error, s);
-    return e.code !== 'INTERNAL';
+    return appError(error, s).code !== 'INTERNAL';
+  }
+
+  /** The AppError for what went wrong, preferring the transport's own (a limit) over its fallout. */
+  function appError(error: unknown, s: Session): AppError {
+    return s.http.failure ?? toGitError(error, s);
   }
 
   return {

@@ -12,6 +12,8 @@ export type GitFailure =
   | 'server_error'
   /** A redirect that would take credentials to another origin, or one that cannot be followed. */
   | 'redirected'
+  /** The repository is over one of the checkout limits. */
+  | 'too_large'
   | 'failed';
 
 export interface GitErrorContext {

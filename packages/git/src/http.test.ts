@@ -45,10 +45,11 @@ function scripted(answers: Record<string, { status: number; location?: string }>
   return { transport, sent };
 }
 
-function guard(transport: HttpClient, hasCredentials = true) {
+function guard(transport: HttpClient, hasCredentials = true, maxResponseBytes = 1024) {
   return guardedHttp(transport, {
     timeoutMs: 1000,
     maxRedirects: 3,
+    maxResponseBytes,
     context: { url: REPO, hasCredentials, redact: createRedactor(['c2VjcmV0']) },
   });
 }
@@ -199,5 +200,60 @@ describe('guardedHttp', () => {
     expect((await guard(transport).request({ url: DISCOVERY, headers: AUTH })).statusCode).toBe(
       302,
     );
+  });
+
+  describe('response size', () => {
+    /** A transport answering with `chunks` chunks of 100 bytes, telling whether the stream was closed early. */
+    function streaming(chunks: number) {
+      const state = { produced: 0, closed: false };
+      const transport: HttpClient = {
+        async request(req) {
+          return {
+            url: req.url,
+            statusCode: 200,
+            statusMessage: 'OK',
+            headers: {},
+            body: (async function* () {
+              try {
+                for (; state.produced < chunks; state.produced++) yield new Uint8Array(100);
+              } finally {
+                state.closed = true;
+              }
+            })(),
+          };
+        },
+      };
+      return { transport, state };
+    }
+
+    async function drain(res: GitHttpResponse): Promise<number> {
+      let total = 0;
+      for await (const chunk of res.body ?? []) total += chunk.byteLength;
+      return total;
+    }
+
+    it('passes a body up to the limit through', async () => {
+      const { transport } = streaming(10);
+      const http = guard(transport, true, 1000);
+      expect(await drain(await http.request({ url: `${REPO}/git-upload-pack` }))).toBe(1000);
+      expect(http.failure).toBeUndefined();
+    });
+
+    it('stops reading a body as soon as it passes the limit, and says which limit', async () => {
+      const { transport, state } = streaming(1000);
+      const http = guard(transport, true, 1000);
+      const error = await rejection(drain(await http.request({ url: `${REPO}/git-upload-pack` })));
+      expect(error.message).toBe(
+        `the git server sent more than 1000 bytes for ${REPO}, the limit for one download (maxDownloadBytes); keep the stack's compose files in a smaller repository and point repo_url at it`,
+      );
+      expect(error.details).toMatchObject({
+        reason: 'too_large',
+        limit: 'maxDownloadBytes',
+        value: 1000,
+      });
+      // The eleventh chunk was one too many: the stream was closed right there.
+      expect(state).toEqual({ produced: 10, closed: true });
+      expect(http.failure).toBe(error);
+    });
   });
 });

@@ -1,13 +1,25 @@
+import type { AppError } from '@simpledeploy/core';
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
 import { type GitErrorContext, gitError } from './errors';
+import { formatBytes, TOO_LARGE_FIX } from './limits';
 
 export interface GuardedHttpOptions {
   /** Idle timeout of one HTTP request, in ms. */
   timeoutMs: number;
   /** Most redirects one request may follow. */
   maxRedirects: number;
+  /** Most bytes one response body may carry (a fetch's packfile, above all). */
+  maxResponseBytes: number;
   /** Whose repository this is, whether credentials are in play, and the redactor for errors. */
   context: GitErrorContext;
+}
+
+export interface GuardedHttp extends HttpClient {
+  /**
+   * The error a response body ran into, if any: isomorphic-git may report the cut stream
+   * as a parse error of its own, so callers prefer this one.
+   */
+  readonly failure: AppError | undefined;
 }
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
@@ -19,10 +31,12 @@ const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
  * (isomorphic-git turns both into that header), only ever go to the origin (scheme, host
  * and port) of the first request: with credentials in play, a redirect to another origin
  * fails with an error naming it, before anything is sent there. Without credentials a
- * redirect is followed wherever it leads, like git does.
+ * redirect is followed wherever it leads, like git does. Response bodies are counted and
+ * cut off past `maxResponseBytes`, so an oversized packfile stops the download early.
  */
-export function guardedHttp(base: HttpClient, options: GuardedHttpOptions): HttpClient {
+export function guardedHttp(base: HttpClient, options: GuardedHttpOptions): GuardedHttp {
   const { context: ctx } = options;
+  let failure: AppError | undefined;
 
   async function request(req: GitHttpRequest): Promise<GitHttpResponse> {
     const origin = new URL(req.url).origin;
@@ -39,7 +53,7 @@ export function guardedHttp(base: HttpClient, options: GuardedHttpOptions): Http
         fetchOptions: { ...req.fetchOptions, timeout: options.timeoutMs, followRedirects: false },
       });
       const next = REDIRECT_STATUSES.has(res.statusCode) ? parseLocation(res, url) : undefined;
-      if (!next) return res;
+      if (!next) return capped(res);
       await res.body?.return?.();
       if (redirects >= options.maxRedirects) {
         throw gitError(
@@ -83,7 +97,37 @@ export function guardedHttp(base: HttpClient, options: GuardedHttpOptions): Http
     );
   }
 
-  return { request };
+  function capped(res: GitHttpResponse): GitHttpResponse {
+    if (!res.body) return res;
+    const source = res.body;
+    const max = options.maxResponseBytes;
+    async function* count(): AsyncGenerator<Uint8Array> {
+      let total = 0;
+      for await (const chunk of source) {
+        total += chunk.byteLength;
+        if (total > max) {
+          failure = gitError(
+            'VALIDATION',
+            'too_large',
+            `the git server sent more than ${formatBytes(max)} for ${ctx.url}, the limit for one download (maxDownloadBytes); ${TOO_LARGE_FIX}`,
+            ctx,
+            { limit: 'maxDownloadBytes', value: max },
+          );
+          // Leaving the loop destroys the response stream: nothing more is downloaded.
+          throw failure;
+        }
+        yield chunk;
+      }
+    }
+    return { ...res, body: count() };
+  }
+
+  return {
+    request,
+    get failure() {
+      return failure;
+    },
+  };
 }
 
 /** The Location of a redirect, resolved against the request; undefined when there is none usable. */

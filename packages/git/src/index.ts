@@ -1,5 +1,6 @@
 export * from './client';
 export * from './errors';
+export * from './limits';
 export * from './paths';
 export * from './refs';
 export * from './source';

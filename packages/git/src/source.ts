@@ -9,6 +9,7 @@ import {
   validation,
 } from '@simpledeploy/core';
 import git from 'isomorphic-git';
+import { formatBytes } from './limits';
 import { assertRelativeInside, resolveInside } from './paths';
 
 /** The names compose itself looks for, in its order (api.md: compose_path default). */
@@ -204,8 +205,3 @@ async function snapshotFiles(
   }
   return { files, skipped };
 }
-
-const formatBytes = (n: number) =>
-  n >= 1024 * 1024
-    ? `${Math.round((n / 1024 / 1024) * 10) / 10} MiB`
-    : `${Math.round(n / 1024)} KiB`;
