@@ -1,4 +1,3 @@
-import { createNodeWebSocket } from '@hono/node-ws';
 import { AppError, createRedactor, systemClock } from '@simpledeploy/core';
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -15,6 +14,7 @@ import { healthRoutes } from './routes/health';
 import { logRoutes } from './routes/logs';
 import { metricsRoutes } from './routes/metrics';
 import { stackRoutes } from './routes/stacks';
+import { createNodeWebSocket } from './websocket';
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
@@ -35,8 +35,8 @@ export function createApi(deps: AppDeps) {
     queryTokenRoutes: isWebSocketRoute,
   });
   const root = new Hono<AppEnv>();
-  // WebSocket upgrades are answered by this same app (auth and routing included).
-  const nodeWs = createNodeWebSocket({ app: root });
+  // WebSocket upgrades are answered by this same app (auth, routing and error bodies included).
+  const nodeWs = createNodeWebSocket(root, deps.logger);
   const app = root
     .onError(createErrorHandler(deps.logger, deps.redact ?? createRedactor([deps.apiKey])))
     .notFound(notFoundHandler)
