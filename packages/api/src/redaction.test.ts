@@ -279,3 +279,27 @@ describe('the secret registry behind the server log', () => {
     expect(silentLogger).toBeDefined();
   });
 });
+
+describe('redaction keeps help text readable', () => {
+  it('the 401 says how to send the key, placeholders intact', async () => {
+    const t = await setup();
+    const res = await t.app.request('/api/v1/stacks', {
+      headers: { Authorization: 'Bearer wrong-key-0123456789' },
+    });
+    expect(res.status).toBe(401);
+    const body = await json(res);
+    expect(body.error.message).toBe(
+      'a valid API key is required: send it as "X-API-KEY: <key>" or "Authorization: Bearer <key>"',
+    );
+    expect(JSON.stringify(body)).not.toContain('wrong-key-0123456789');
+  });
+
+  it('while a real credential after Authorization: is still masked in error messages', async () => {
+    const t = await setup();
+    t.failSource(`cannot fetch: Authorization: Bearer never-stored-tok3n (and ${S.repoToken})`);
+    const res = await t.api('POST', '/api/v1/stacks/web/deploy?wait=true');
+    const body = await res.text();
+    expect(body).toContain(`Authorization: Bearer ${REDACTED}`);
+    expectClean(body, ['never-stored-tok3n', S.repoToken]);
+  });
+});

@@ -33,6 +33,30 @@ describe('createRedactor', () => {
     expect(redact('Authorization: Basic Ym9iOnB3')).toBe(`Authorization: Basic ${REDACTED}`);
   });
 
+  it('leaves a placeholder such as <key> in help text alone, and masks anything else', () => {
+    const help = 'send it as "X-API-KEY: <key>" or "Authorization: Bearer <key>"';
+    expect(redact(help)).toBe(help);
+    expect(maskCredentials('Authorization: Bearer <api_key>.')).toBe(
+      `Authorization: Bearer ${REDACTED}`,
+    );
+    for (const text of [
+      'authorization: token <YOUR-TOKEN>',
+      "curl -H 'Authorization: Bearer <key>' http://x",
+    ]) {
+      expect(maskCredentials(text)).toBe(text);
+    }
+    // A value that only starts or ends like a placeholder is a credential.
+    for (const value of ['<key>s3cr3t', 's3cr3t<key>', '<k3y!>', '<>', '<key', 'key>']) {
+      expect(maskCredentials(`Authorization: Bearer ${value} next`)).toBe(
+        `Authorization: Bearer ${REDACTED} next`,
+      );
+    }
+    // Known secrets are masked wherever they are, placeholder-shaped or not.
+    expect(createRedactor(['<hunter22>'])('Authorization: Basic <hunter22>')).toBe(
+      `Authorization: Basic ${REDACTED}`,
+    );
+  });
+
   it('masks overlapping secrets as one span, so no part of the longer one survives', () => {
     const r = createRedactor(['abcd', 'bcdefgh']);
     expect(r('xx abcdefgh yy')).toBe(`xx ${REDACTED} yy`);

@@ -7,8 +7,10 @@ const MIN_SECRET_LENGTH = 4;
 const URL_CREDENTIALS = /([a-z][a-z0-9+.-]*:\/\/)([^/\s:@]+):([^/\s@]+)@/gi;
 // A token given as the only userinfo of an http(s) URL, e.g. https://ghp_x@github.com/o/r.git
 const URL_TOKEN_USER = /(https?:\/\/)([^/\s:@]+)@/gi;
-// Authorization headers and basic-auth blobs that end up in tool output.
-const AUTH_HEADER = /(authorization:\s*(?:basic|bearer|token)\s+)[^\s'"]+/gi;
+// Authorization headers and basic-auth blobs that end up in tool output. A placeholder
+// such as `<key>` in help text is left alone: no credential is an angle-bracketed word.
+const AUTH_HEADER =
+  /(authorization:\s*(?:basic|bearer|token)\s+)(?!<[a-z][a-z0-9_-]{0,31}>(?![^\s'"]))[^\s'"]+/gi;
 
 export type Redact = (text: string) => string;
 
