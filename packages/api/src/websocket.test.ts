@@ -58,6 +58,10 @@ async function listen(api: ReturnType<typeof createApi>) {
   api.injectWebSocket(server);
   return {
     port: (server.address() as AddressInfo).port,
+    connections: () =>
+      new Promise<number>((resolve, reject) =>
+        server.getConnections((e, n) => (e ? reject(e) : resolve(n))),
+      ),
     close: async () => {
       for (const ws of api.wss.clients) ws.terminate();
       await new Promise((resolve) => server.close(resolve));
@@ -156,6 +160,30 @@ describe('WebSocket upgrades on a listening server', () => {
       'NOT_FOUND',
       /no route for GET/,
     );
+  });
+
+  it('answers an upgrade to an ordinary route as a plain request, streams included', async () => {
+    const answer = await handshake(port, '/api/v1/stacks', { 'X-API-KEY': TEST_KEY });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.connection).toBe('close');
+    expect(JSON.parse(answer.body).stacks[0].name).toBe('web');
+    // An event stream ends when its client hangs up, though nothing is being written.
+    await new Promise<void>((resolve, reject) => {
+      const req = httpRequest({
+        host: '127.0.0.1',
+        port,
+        path: '/api/v1/events',
+        headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'X-API-KEY': TEST_KEY },
+      });
+      req.on('response', (res) => {
+        expect(res.headers['content-type']).toMatch(/^text\/event-stream/);
+        res.destroy();
+        resolve();
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    await expect.poll(() => server.connections()).toBe(0);
   });
 
   it('gives a WebSocket client the refusal to read', async () => {

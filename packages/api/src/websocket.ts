@@ -143,7 +143,9 @@ async function refuse(socket: Duplex, res: Response) {
   socket.write(lines.join('\r\n'));
   if (body || !res.body) socket.end(body);
   else {
-    // The client hanging up ends the stream (and cancels the body): not an error.
+    // The socket is half-open: a client that hangs up must end the stream (and cancel
+    // the body, an event stream say) even while nothing is being written.
+    socket.once('end', () => socket.destroy());
     await pipeline(Readable.fromWeb(res.body as NodeReadableStream), socket).catch(() => {});
   }
 }
