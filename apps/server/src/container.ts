@@ -10,7 +10,13 @@ import {
   type Logger,
   type Redact,
 } from '@simpledeploy/core';
-import { createDb, type DbHandle, type FileLock, migrate } from '@simpledeploy/db';
+import {
+  createDb,
+  type DbHandle,
+  databaseAppError,
+  type FileLock,
+  migrate,
+} from '@simpledeploy/db';
 import {
   createGitSourceResolver,
   createServices,
@@ -138,7 +144,9 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
   const health: HealthChecks = {
     async database() {
       try {
-        db.sqlite.prepare('select 1').get();
+        // A read of the file (not `select 1`, which never opens it); never a write, so it
+        // answers while another process holds the write lock.
+        db.sqlite.prepare('select count(*) from sqlite_schema').get();
         return { ok: true };
       } catch (error) {
         logger.warn('database health check failed', { error });
@@ -156,6 +164,7 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
     domain: { ...services, gitops: { drift, webhooks } },
     clock,
     redact: opts.redact,
+    translateError: databaseAppError,
   };
   const api = createApi(deps);
   const webDir = findWebDir(config.webDir);

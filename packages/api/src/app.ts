@@ -38,7 +38,13 @@ export function createApi(deps: AppDeps) {
   // WebSocket upgrades are answered by this same app (auth, routing and error bodies included).
   const nodeWs = createNodeWebSocket(root, deps.logger);
   const app = root
-    .onError(createErrorHandler(deps.logger, deps.redact ?? createRedactor([deps.apiKey])))
+    .onError(
+      createErrorHandler(
+        deps.logger,
+        deps.redact ?? createRedactor([deps.apiKey]),
+        deps.translateError,
+      ),
+    )
     .notFound(notFoundHandler)
     .use('*', requestId(), accessLog(deps.logger))
     .use(

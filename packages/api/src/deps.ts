@@ -1,4 +1,4 @@
-import type { Clock, Logger, Redact } from '@simpledeploy/core';
+import type { AppError, Clock, Logger, Redact } from '@simpledeploy/core';
 import type { DomainDeps } from './domain';
 import type { BucketPolicy } from './middleware/rate-limit';
 
@@ -43,6 +43,11 @@ export interface AppDeps {
    * on the way out. Default: the API key and credentials inside URLs.
    */
   redact?: Redact;
+  /**
+   * Turns errors of the server's adapters that the api cannot know (SQLite's "database
+   * is locked": `UNAVAILABLE`) into AppErrors; what it leaves undefined is a generic 500.
+   */
+  translateError?: (error: unknown) => AppError | undefined;
   /** Time for the rate limiter; the system clock by default. */
   clock?: Pick<Clock, 'now'>;
   /**

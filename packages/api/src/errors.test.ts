@@ -135,4 +135,36 @@ describe('error mapping', () => {
     const res = await createApp(testDeps()).request('/health');
     expect(res.headers.get('x-request-id')).toMatch(/^[\w-]+$/);
   });
+
+  it('answers an error translateError knows with its AppError, and Retry-After from its details', async () => {
+    class LockedError extends Error {}
+    const app = createApp({
+      ...testDeps(),
+      translateError: (e) =>
+        e instanceof LockedError
+          ? new AppError('UNAVAILABLE', 'the database is locked; retry', {
+              retry_after_seconds: 1.5,
+            })
+          : undefined,
+    });
+    app.get('/api/v1/locked', () => {
+      throw new LockedError('SQLITE_BUSY: database is locked');
+    });
+    app.get('/api/v1/other', () => {
+      throw new Error('something else');
+    });
+    const res = await app.request('/api/v1/locked', { headers: auth });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('2');
+    expect(await res.json()).toEqual({
+      error: {
+        code: 'UNAVAILABLE',
+        message: 'the database is locked; retry',
+        details: { retry_after_seconds: 1.5 },
+      },
+    });
+    const other = await app.request('/api/v1/other', { headers: auth });
+    expect(other.status).toBe(500);
+    expect(other.headers.get('retry-after')).toBeNull();
+  });
 });

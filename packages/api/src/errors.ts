@@ -103,12 +103,15 @@ function redactDetails(details: Record<string, unknown>, redact: Redact): Record
 }
 
 /**
- * The app's only onError: AppError by its code, anything unknown as a generic 500.
- * Messages and details pass the redactor on the way out, whatever code raised them.
+ * The app's only onError: AppError by its code, an error `translate` knows as its
+ * AppError, anything else as a generic 500. Messages and details pass the redactor on
+ * the way out, whatever code raised them. `details.retry_after_seconds` (a 503 the
+ * client may retry) becomes a Retry-After header.
  */
 export function createErrorHandler(
   logger: Logger,
   redact: Redact = maskCredentials,
+  translate?: (error: unknown) => AppError | undefined,
 ): ErrorHandler<AppEnv> {
   return (err, c) => {
     let appError: AppError;
@@ -116,7 +119,7 @@ export function createErrorHandler(
     else if (err instanceof HTTPException) appError = fromHttpException(err);
     else if (isBodyParseError(err, c))
       appError = new AppError('VALIDATION', 'the request body is not valid JSON');
-    else appError = new AppError('INTERNAL', GENERIC_INTERNAL);
+    else appError = translate?.(err) ?? new AppError('INTERNAL', GENERIC_INTERNAL);
 
     const status = statusFor(appError.code);
     if (status >= 500) {
@@ -128,6 +131,9 @@ export function createErrorHandler(
         stack: err instanceof Error ? err.stack : undefined,
       });
     }
+    const retryAfter = appError.details.retry_after_seconds;
+    if (typeof retryAfter === 'number' && retryAfter > 0)
+      c.header('Retry-After', String(Math.ceil(retryAfter)));
     return c.json(
       errorBody(appError.code, redact(appError.message), redactDetails(appError.details, redact)),
       status,

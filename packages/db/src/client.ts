@@ -8,6 +8,14 @@ import * as schema from './schema';
 
 export type Db = BetterSQLite3Database<typeof schema>;
 
+/**
+ * How long a statement waits for a lock another process holds before failing with
+ * SQLITE_BUSY (databaseAppError: 503 with Retry-After). Short, because better-sqlite3
+ * waits synchronously: the whole server stalls meanwhile. The server has one connection,
+ * so only another process (a sqlite3 shell left in a transaction, say) holds a lock.
+ */
+export const BUSY_TIMEOUT_MS = 100;
+
 export interface DbHandle {
   db: Db;
   sqlite: Database.Database;
@@ -33,14 +41,14 @@ export function makePrivateDbFile(path: string): void {
 
 /**
  * Opens (or creates) the SQLite file, private to the user (0600, `-wal` and `-shm` too),
- * with WAL, foreign keys and a busy timeout. `:memory:` for tests.
+ * with WAL, foreign keys and a short busy timeout. `:memory:` for tests.
  */
 export function createDb(path: string): DbHandle {
   makePrivateDbFile(path);
   const sqlite = new Database(path);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   sqlite.pragma('synchronous = NORMAL');
   const db = drizzle(sqlite, { schema });
   return { db, sqlite, close: () => sqlite.close() };

@@ -1,4 +1,5 @@
 export * from './client';
+export * from './errors';
 export * from './lock';
 export * from './repos/deployments';
 export * from './repos/events';

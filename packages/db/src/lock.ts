@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { makePrivateDbFile } from './client';
+import { isDatabaseLocked } from './errors';
 
 /** An exclusive lock a process holds until release() or its death. */
 export interface FileLock {
@@ -19,9 +20,6 @@ export class LockHeldError extends Error {
   }
 }
 
-const isBusy = (e: unknown) =>
-  e instanceof Database.SqliteError && /^SQLITE_(BUSY|LOCKED)/.test(e.code);
-
 /**
  * Takes an exclusive lock on the SQLite file at `path` (created 0600 if missing) for as
  * long as the process lives, or fails at once with LockHeldError. The lock is an open
@@ -38,7 +36,7 @@ export function acquireFileLock(path: string, pid: number = process.pid): FileLo
       sqlite.exec('BEGIN EXCLUSIVE');
       return true;
     } catch (e) {
-      if (isBusy(e)) return false;
+      if (isDatabaseLocked(e)) return false;
       throw e;
     }
   };
@@ -72,7 +70,7 @@ export function acquireFileLock(path: string, pid: number = process.pid): FileLo
     if (e instanceof LockHeldError) throw e;
     if (sqlite.open) sqlite.close();
     // Busy while switching to WAL: a holder is creating the file at this moment.
-    if (isBusy(e)) throw new LockHeldError(path, undefined);
+    if (isDatabaseLocked(e)) throw new LockHeldError(path, undefined);
     throw e;
   }
   return {
