@@ -27,7 +27,7 @@ function setup() {
 describe('simpledeploy CLI', () => {
   it('deploys, follows the log and exits 0 when the deployment succeeded', async () => {
     const t = setup();
-    t.domain.stacks.create({ name: 'web', compose });
+    await t.domain.stacks.create({ name: 'web', compose });
     expect(await t.cli('deploy', 'web')).toBe(0);
     expect(t.out.join('\n')).toContain('$ docker compose -p simpledeploy-web');
     expect(t.out.at(-1)).toMatch(/deployment .* succeeded/);
@@ -35,7 +35,7 @@ describe('simpledeploy CLI', () => {
 
   it('exits 1 with the error when the deployment failed', async () => {
     const t = setup();
-    t.domain.stacks.create({ name: 'bad', compose });
+    await t.domain.stacks.create({ name: 'bad', compose });
     t.domain.runner.on(sub('pull'), { exitCode: 1, stderr: 'no basic auth credentials' });
     expect(await t.cli('deploy', 'bad')).toBe(1);
     expect(t.out.at(-1)).toContain('failed: pulling images failed: no basic auth credentials');
@@ -55,7 +55,7 @@ describe('simpledeploy CLI', () => {
 
   it('lists stacks and history as text or JSON', async () => {
     const t = setup();
-    t.domain.stacks.create({ name: 'a', compose });
+    await t.domain.stacks.create({ name: 'a', compose });
     await t.cli('deploy', 'a');
     t.out.length = 0;
     expect(await t.cli('stacks')).toBe(0);

@@ -28,7 +28,17 @@ describe('loadConfig', () => {
       legacyRepo: undefined,
       childEnv: { PATH: '/usr/bin', HOME: '/root' },
       allowedHostPaths: [],
+      allowedRules: [],
     });
+  });
+
+  it('reads SIMPLEDEPLOY_POLICY_ALLOW as host policy rules, and refuses a name that is not one', () => {
+    expect(
+      loadConfig({ SIMPLEDEPLOY_POLICY_ALLOW: 'docker_socket, cap_add' }).allowedRules,
+    ).toEqual(['docker_socket', 'cap_add']);
+    expect(() => loadConfig({ SIMPLEDEPLOY_POLICY_ALLOW: 'docker_socket,everything' })).toThrow(
+      /SIMPLEDEPLOY_POLICY_ALLOW/,
+    );
   });
 
   it('reads SIMPLEDEPLOY_ALLOWED_HOST_PATHS as a list of absolute paths', () => {

@@ -1,6 +1,11 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { JsonLoggerOptions } from '@simpledeploy/core';
-import { childEnvFrom } from '@simpledeploy/deployer';
+import {
+  childEnvFrom,
+  isPolicyRule,
+  POLICY_RULE_NAMES,
+  type PolicyRule,
+} from '@simpledeploy/deployer';
 import { z } from 'zod';
 
 export type LogLevel = NonNullable<JsonLoggerOptions['level']>;
@@ -32,6 +37,8 @@ export interface Config {
    * SIMPLEDEPLOY_ALLOWED_HOST_PATHS (comma-separated; `*` for any). Default: none.
    */
   allowedHostPaths: string[];
+  /** Host policy rules switched off for every stack, from SIMPLEDEPLOY_POLICY_ALLOW. Default: none. */
+  allowedRules: PolicyRule[];
   maxConcurrentDeploys: number;
   projectPrefix: string;
   dockerHost: string | undefined;
@@ -110,6 +117,15 @@ const schema = z.object({
         .every((p) => p === '*' || (p.startsWith('/') && !p.split('/').includes('..'))),
     'must be a comma-separated list of absolute paths (e.g. /var/run/docker.sock,/srv/data), or *',
   ),
+  SIMPLEDEPLOY_POLICY_ALLOW: checked(
+    (v) =>
+      v
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean)
+        .every(isPolicyRule),
+    `must be a comma-separated list of host policy rules (${POLICY_RULE_NAMES.join(', ')})`,
+  ),
   SIMPLEDEPLOY_MAX_CONCURRENT_DEPLOYS: integer(1, 64, 3),
   SIMPLEDEPLOY_PROJECT_PREFIX: checked(
     (v) => PROJECT_PREFIX.test(v),
@@ -174,6 +190,10 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       .split(',')
       .map((p) => p.trim())
       .filter(Boolean),
+    allowedRules: (e.SIMPLEDEPLOY_POLICY_ALLOW ?? '')
+      .split(',')
+      .map((p) => p.trim())
+      .filter(isPolicyRule),
     maxConcurrentDeploys: e.SIMPLEDEPLOY_MAX_CONCURRENT_DEPLOYS,
     projectPrefix: e.SIMPLEDEPLOY_PROJECT_PREFIX ?? 'simpledeploy',
     dockerHost: e.DOCKER_HOST,

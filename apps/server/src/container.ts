@@ -123,7 +123,7 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
       projectPrefix: config.projectPrefix,
       maxConcurrent: config.maxConcurrentDeploys,
       childEnv: config.childEnv,
-      allowedHostPaths: config.allowedHostPaths,
+      policy: { allowedHostPaths: config.allowedHostPaths, allowedRules: config.allowedRules },
     },
   });
 
@@ -183,8 +183,10 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
       // A crashed run may have left compose working for deployments about to be marked interrupted.
       await stopOrphanCompose(config.dataDir, logger);
       services.deployer.recoverInterrupted();
+      // Registry logins a killed server left in its session files go now.
+      await services.deployer.clearSessions();
       try {
-        ensureLegacyStack({ stacks: services.stacks, logger }, config.legacyRepo);
+        await ensureLegacyStack({ stacks: services.stacks, logger }, config.legacyRepo);
       } catch (error) {
         // A bad legacy setting must not keep the API down: the stack can be fixed through it.
         logger.error('legacy mode: cannot create the stack "default" from REPO_URL', { error });

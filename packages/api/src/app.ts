@@ -13,6 +13,7 @@ import { gitopsRoutes, isStackWebhook } from './routes/gitops';
 import { healthRoutes } from './routes/health';
 import { logRoutes } from './routes/logs';
 import { metricsRoutes } from './routes/metrics';
+import { policyRoutes } from './routes/policy';
 import { stackRoutes } from './routes/stacks';
 import { createNodeWebSocket } from './websocket';
 
@@ -75,6 +76,7 @@ export function createApi(deps: AppDeps) {
     .route('/', healthRoutes(deps))
     .route('/', metricsRoutes(deps))
     .route('/', stackRoutes(deps.domain))
+    .route('/', policyRoutes(deps.domain))
     .route('/', deploymentRoutes(deps.domain))
     .route('/', logRoutes(deps.domain.deployer, nodeWs.upgradeWebSocket))
     .route('/', eventRoutes(deps.domain, nodeWs.upgradeWebSocket))

@@ -1,5 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: compose interpolation syntax is part of the input
 import { createHmac } from 'node:crypto';
+import { composeSubcommand } from '@simpledeploy/testing/fakes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from './app';
 import { testDomain, testGitops } from './test-domain';
@@ -291,24 +292,30 @@ const badYaml: [string, string, RegExp][] = [
     `a: &a [x,x,x,x,x,x,x,x,x,x]\nx-b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nx-c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nx-d: [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\nservices: {web: {image: x}}\n`,
     /compose/,
   ],
-  ['bind mount of /etc', svc('    volumes:\n      - /etc:/host-etc\n'), /host outside the stack/],
-  ['bind mount of /', svc('    volumes:\n      - /:/host\n'), /host outside the stack/],
+  ['bind mount of /etc', svc('    volumes:\n      - /etc:/host-etc\n'), /host_path/],
+  ['bind mount of /', svc('    volumes:\n      - /:/host\n'), /host_path/],
   [
     'docker socket',
     svc('    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n'),
-    /SIMPLEDEPLOY_ALLOWED_HOST_PATHS/,
+    /docker_socket.*policy_exceptions/,
   ],
-  ['bind mount ../../', svc('    volumes:\n      - ../../:/up\n'), /"\.\."/],
-  ['bind mount ./../x', svc('    volumes:\n      - ./../x:/x\n'), /"\.\."/],
-  ['bind mount ~', svc('    volumes:\n      - ~/.ssh:/ssh\n'), /host outside/],
-  ['bind mount via variable', svc('    volumes:\n      - ${HOST_DIR:-/etc}:/x\n'), /host outside/],
+  ['bind mount ../../', svc('    volumes:\n      - ../../:/up\n'), /host_path/],
+  ['bind mount ./../x', svc('    volumes:\n      - ./../x:/x\n'), /host_path/],
+  ['bind mount ~', svc('    volumes:\n      - ~/.ssh:/ssh\n'), /host_path/],
+  ['bind mount via variable', svc('    volumes:\n      - ${HOST_DIR:-/etc}:/x\n'), /host_path/],
+  [
+    'bind mount from a merge key',
+    `x-h: &h\n  volumes: ["/:/host"]\nservices:\n  web:\n    image: nginx\n    <<: *h\n`,
+    /host_path/,
+  ],
   [
     'long bind mount',
     svc('    volumes:\n      - type: bind\n        source: /root\n        target: /r\n'),
-    /host outside/,
+    /host_path/,
   ],
-  ['env_file traversal', svc('    env_file: ../../etc/environment\n'), /env_file .*"\.\."/],
-  ['env_file absolute', svc('    env_file:\n      - /etc/shadow\n'), /env_file/],
+  ['env_file traversal', svc('    env_file: ../../etc/environment\n'), /host_path.*env_file/],
+  ['env_file absolute', svc('    env_file:\n      - /etc/shadow\n'), /host_path.*env_file/],
+  ['env_file with a variable', svc('    env_file: ${E:-/etc}/x\n'), /host_path.*without/],
   [
     'env_file object',
     svc('    env_file:\n      - path: ../../x.env\n        required: false\n'),
@@ -325,22 +332,46 @@ const badYaml: [string, string, RegExp][] = [
     /extends\.file/,
   ],
   ['include traversal', `include:\n  - ../../x/compose.yaml\n${compose}`, /include/],
-  ['secret from /etc', `${compose}secrets:\n  s:\n    file: /etc/shadow\n`, /secret s file/],
-  ['config traversal', `${compose}configs:\n  c:\n    file: ../../c.conf\n`, /config c file/],
+  ['remote include', `include:\n  - https://example.com/x.git\n${compose}`, /remote_include/],
+  ['secret from /etc', `${compose}secrets:\n  s:\n    file: /etc/shadow\n`, /secrets\.s\.file/],
+  ['config traversal', `${compose}configs:\n  c:\n    file: ../../c.conf\n`, /configs\.c\.file/],
   ['build context traversal', svc('    build: ../../\n'), /build\.context/],
   [
     'bind volume device',
     `${compose}volumes:\n  v:\n    driver_opts: {type: none, o: bind, device: /etc}\n`,
-    /volume v device/,
+    /volume_host_path/,
   ],
+  ['privileged', svc('    privileged: true\n'), /privileged/],
+  ['pid: host', svc('    pid: host\n'), /host_namespace/],
+  ['network_mode: host', svc('    network_mode: host\n'), /host_namespace/],
+  ['ipc: host', svc('    ipc: host\n'), /host_namespace/],
+  ['userns_mode: host', svc('    userns_mode: host\n'), /host_namespace/],
+  ['network_mode: container', svc('    network_mode: container:other\n'), /container_namespace/],
+  [
+    'volumes_from another container',
+    svc('    volumes_from: ["container:other"]\n'),
+    /container_namespace/,
+  ],
+  ['cap_add SYS_ADMIN', svc('    cap_add: [SYS_ADMIN]\n'), /cap_add/],
+  ['cap_add ALL', svc('    cap_add: [ALL]\n'), /cap_add/],
+  ['devices', svc('    devices: ["/dev/sda:/dev/sda"]\n'), /devices/],
+  ['seccomp unconfined', svc('    security_opt: ["seccomp=unconfined"]\n'), /security_opt/],
+  ['apparmor unconfined', svc('    security_opt: ["apparmor:unconfined"]\n'), /security_opt/],
 ];
 for (const [label, yaml, message] of badYaml) {
+  // What the host policy refuses is a 422 POLICY; a file that is not compose at all a 400.
+  const status =
+    /host_path|docker_socket|include|extends|env_file|secrets|configs|build|volume_host_path|privileged|namespace|cap_add|devices|security_opt/.test(
+      message.source,
+    )
+      ? 422
+      : 400;
   add({
     label: `create: compose ${label}`,
     method: 'POST',
     path: '/api/v1/stacks',
     body: { name: 'fresh', compose: yaml },
-    status: 400,
+    status,
     message,
   });
   add({
@@ -348,8 +379,38 @@ for (const [label, yaml, message] of badYaml) {
     method: 'PATCH',
     path: '/api/v1/stacks/web',
     body: { compose: yaml },
-    status: 400,
+    status,
     message,
+  });
+}
+for (const name of [
+  'COMPOSE_EXPERIMENTAL_GIT_REMOTE',
+  'COMPOSE_PROFILES',
+  'DOCKER_HOST',
+  'PATH',
+  'home',
+]) {
+  add({
+    label: `update: compose_variables ${name} is a compose or CLI setting`,
+    method: 'PATCH',
+    path: '/api/v1/stacks/web',
+    body: { compose_variables: { [name]: 'x' } },
+    status: 400,
+    message: /setting of docker compose or the Docker CLI/,
+  });
+}
+for (const [label, value] of [
+  ['an unknown rule', 'everything'],
+  ['a relative path', 'srv/data'],
+  ['not a string', 3],
+] as const) {
+  add({
+    label: `update: policy_exceptions with ${label}`,
+    method: 'PATCH',
+    path: '/api/v1/stacks/web',
+    body: { policy_exceptions: [value] },
+    status: 400,
+    message: /policy_exceptions/,
   });
 }
 add({
@@ -357,8 +418,8 @@ add({
   method: 'PATCH',
   path: '/api/v1/stacks/vars',
   body: { compose_variables: { DATA: '/etc' } },
-  status: 400,
-  message: /host outside the stack/,
+  status: 422,
+  message: /host_path/,
 });
 add({
   label: 'create: compose larger than 512 KiB',
@@ -831,10 +892,14 @@ add({
   status: 401,
 });
 
+/** The argv from the compose subcommand on. */
+const tailOf = (args: string[]) => args.slice(args.indexOf(composeSubcommand(args)));
+
 const CODES = [
   'UNAUTHORIZED',
   'NOT_FOUND',
   'VALIDATION',
+  'POLICY',
   'CONFLICT',
   'PAYLOAD_TOO_LARGE',
   'RATE_LIMITED',
@@ -864,21 +929,21 @@ describe(`bad input: ${cases.length} requests over every route`, () => {
   const statuses = new Map<number, number>();
 
   beforeAll(async () => {
-    domain.stacks.create({
+    await domain.stacks.create({
       name: 'web',
       compose,
       webhook_secret: HOOK_SECRET,
       docker_username: 'u',
       docker_password: 'registry-pw',
     });
-    domain.stacks.create({
+    await domain.stacks.create({
       name: 'gitapp',
       repo_url: 'https://git.example/o/app.git',
       repo_branch: 'main',
       webhook_secret: HOOK_SECRET,
     });
-    domain.stacks.create({ name: 'nosecret', repo_url: 'https://git.example/o/other.git' });
-    domain.stacks.create({
+    await domain.stacks.create({ name: 'nosecret', repo_url: 'https://git.example/o/other.git' });
+    await domain.stacks.create({
       name: 'vars',
       compose: svc('    volumes:\n      - ${DATA:-./data}:/data\n'),
     });
@@ -932,8 +997,12 @@ describe(`bad input: ${cases.length} requests over every route`, () => {
     expect(typeof body.error.details).toBe('object');
     expect(body.error.message.length, text).toBeGreaterThan(12);
     if (c.message) expect(body.error.message).toMatch(c.message);
-    // Nothing in the database changed, and no command reached the Docker host.
+    // Nothing in the database changed, and no command reached the Docker host: at most
+    // compose was asked for its model of a file (`config`, which reads and changes nothing).
     expect(snapshot()).toBe(before);
-    expect(domain.runner.calls).toEqual([]);
+    expect(
+      domain.runner.calls.filter((call) => tailOf(call.args).join(' ') !== 'config --format json'),
+    ).toEqual([]);
+    domain.runner.calls.length = 0;
   });
 });

@@ -11,7 +11,9 @@ describe('error mapping', () => {
   it('maps every error code to its status', () => {
     const expected: Record<ErrorCode, number> = {
       UNAUTHORIZED: 401,
+      FORBIDDEN: 403,
       NOT_FOUND: 404,
+      POLICY: 422,
       VALIDATION: 400,
       CONFLICT: 409,
       PAYLOAD_TOO_LARGE: 413,

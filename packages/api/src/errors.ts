@@ -26,8 +26,12 @@ export function statusFor(code: ErrorCode): ContentfulStatusCode {
   switch (code) {
     case 'UNAUTHORIZED':
       return 401;
+    case 'FORBIDDEN':
+      return 403;
     case 'NOT_FOUND':
       return 404;
+    case 'POLICY':
+      return 422;
     case 'VALIDATION':
       return 400;
     case 'CONFLICT':

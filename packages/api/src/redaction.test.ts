@@ -74,7 +74,7 @@ const LEAKS: [kind: string, text: string, mustNotContain: string[]][] = [
 
 const compose = 'services:\n  web:\n    image: 127.0.0.1:5000/web:v1\n';
 
-function setup() {
+async function setup() {
   const handle = createTestDb();
   const runner = createFakeRunner();
   const clock = createFakeClock();
@@ -125,7 +125,7 @@ function setup() {
       headers: { 'X-API-KEY': TEST_KEY, 'content-type': 'application/json' },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
-  const stack = services.stacks.create({
+  const stack = await services.stacks.create({
     name: 'web',
     compose,
     repo_token: S.repoToken,
@@ -150,7 +150,7 @@ function setup() {
   };
 }
 
-type T = ReturnType<typeof setup>;
+type T = Awaited<ReturnType<typeof setup>>;
 
 const expectClean = (out: string, mustNot: string[]) => {
   for (const s of mustNot) expect(out).not.toContain(s);
@@ -174,7 +174,7 @@ async function deployPrinting(t: T, text: string, onEvent?: (e: unknown) => void
 
 describe.each(LEAKS)('the %s never leaves the process', (_kind, text, mustNot) => {
   it('through the deployment log, stored and streamed, and its error', async () => {
-    const t = setup();
+    const t = await setup();
     const live: string[] = [];
     const id = await deployPrinting(t, text, (e) => live.push(JSON.stringify(e)));
     expect(live.length).toBeGreaterThan(3);
@@ -191,7 +191,7 @@ describe.each(LEAKS)('the %s never leaves the process', (_kind, text, mustNot) =
   });
 
   it('through a source (git) error, in the deployment and the ?wait=true response', async () => {
-    const t = setup();
+    const t = await setup();
     t.failSource(`cannot fetch: ${text}`);
     const res = await t.api('POST', '/api/v1/stacks/web/deploy?wait=true');
     expect(res.status).toBe(422);
@@ -201,7 +201,7 @@ describe.each(LEAKS)('the %s never leaves the process', (_kind, text, mustNot) =
   });
 
   it('through error messages in API responses', async () => {
-    const t = setup();
+    const t = await setup();
     // docker compose down fails, quoting the secret: the 503 explains without it.
     t.runner.on(sub('down'), { exitCode: 1, stderr: `Error response from daemon: ${text}` });
     const down = await t.api('DELETE', '/api/v1/stacks/web');
@@ -214,7 +214,7 @@ describe.each(LEAKS)('the %s never leaves the process', (_kind, text, mustNot) =
   });
 
   it('through the server log', async () => {
-    const t = setup();
+    const t = await setup();
     t.logger.info(`message with ${text}`, { detail: text, error: new Error(text) });
     t.logger.child({ request_id: 'r1' }).error('failed', { nested: { text } });
     await deployPrinting(t, text);
@@ -223,9 +223,9 @@ describe.each(LEAKS)('the %s never leaves the process', (_kind, text, mustNot) =
   });
 
   it('through API responses: stack JSON, version files, lifecycle output', async () => {
-    const t = setup();
+    const t = await setup();
     // A secret pasted where it does not belong: the compose YAML, a variable, a poll error.
-    t.services.stacks.update('web', {
+    await t.services.stacks.update('web', {
       compose: `${compose}    environment:\n      LEAK: "${text.replace(/"/g, "'")}"\n`,
       compose_variables: { LEAK: text },
     });
@@ -254,7 +254,7 @@ describe.each(LEAKS)('the %s never leaves the process', (_kind, text, mustNot) =
 
 describe('the secret registry behind the server log', () => {
   it('forgets a deleted stack and learns a changed secret', async () => {
-    const t = setup();
+    const t = await setup();
     const redact = (s: string) =>
       JSON.parse(
         (() => {
@@ -264,7 +264,7 @@ describe('the secret registry behind the server log', () => {
         })(),
       ).msg as string;
     expect(redact(S.webhookSecret)).toBe(REDACTED);
-    t.services.stacks.update('web', { webhook_secret: 'a-brand-new-hook-secret' });
+    await t.services.stacks.update('web', { webhook_secret: 'a-brand-new-hook-secret' });
     expect(redact('a-brand-new-hook-secret')).toBe(REDACTED);
     t.runner.on(sub('down'), {});
     expect((await t.api('DELETE', '/api/v1/stacks/web')).status).toBe(202);
@@ -272,8 +272,8 @@ describe('the secret registry behind the server log', () => {
     expect(redact(S.apiKey)).toBe(REDACTED);
   });
 
-  it('never changes text without secrets', () => {
-    const t = setup();
+  it('never changes text without secrets', async () => {
+    const t = await setup();
     t.logger.info('deployment succeeded for https://git.example/o/r.git');
     expect(t.serverLog[0]).toContain('https://git.example/o/r.git');
     expect(silentLogger).toBeDefined();

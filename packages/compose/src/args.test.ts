@@ -25,7 +25,7 @@ describe('composeArgs', () => {
 
   it('passes an explicit env file before the subcommand', () => {
     expect(
-      composeArgs({ project: 'p', files: ['/a.yaml'], envFile: '/.env' }, 'config', ['-q']),
+      composeArgs({ project: 'p', files: ['/a.yaml'], envFiles: ['/.env'] }, 'config', ['-q']),
     ).toEqual(['compose', '-p', 'p', '-f', '/a.yaml', '--env-file', '/.env', 'config', '-q']);
   });
 

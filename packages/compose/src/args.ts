@@ -3,8 +3,8 @@ export interface ComposeTarget {
   project: string;
   /** Absolute paths, in `-f` order. */
   files: readonly string[];
-  /** Absolute path of an explicit env file. */
-  envFile?: string | undefined;
+  /** Absolute paths of the env files compose interpolates with, in order (later wins). */
+  envFiles?: readonly string[] | undefined;
 }
 
 /**
@@ -19,7 +19,7 @@ export function composeArgs(
   if (target.files.length === 0) throw new Error('composeArgs needs at least one compose file');
   const args = ['compose', '-p', target.project];
   for (const f of target.files) args.push('-f', f);
-  if (target.envFile) args.push('--env-file', target.envFile);
+  for (const e of target.envFiles ?? []) args.push('--env-file', e);
   args.push(subcommand, ...extra);
   return args;
 }

@@ -1,5 +1,5 @@
 export * from './args';
 export * from './checks';
 export * from './drift';
-export * from './host-paths';
+export * from './policy';
 export * from './ps';

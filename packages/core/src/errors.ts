@@ -1,8 +1,10 @@
 /** Every error the domain can raise; `api` maps each to one HTTP status. */
 export type ErrorCode =
   | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'VALIDATION'
+  | 'POLICY'
   | 'CONFLICT'
   | 'PAYLOAD_TOO_LARGE'
   | 'RATE_LIMITED'

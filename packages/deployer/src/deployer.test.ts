@@ -53,24 +53,38 @@ async function until(cond: () => boolean, ms = 3000) {
 }
 
 /** Calls to `up` in order, by project. */
+/** The argv after the subcommand word, whatever -f and --env-file came before it. */
+const tailArgs = (args: string[]) => args.slice(args.indexOf(composeSubcommand(args)));
+/** Where compose ran: the deploy dir, the pre-deploy check dir, or a scratch dir. */
+const placeOf = (cwd: string | undefined) =>
+  cwd?.endsWith('/deploy') ? 'deploy' : cwd?.endsWith('/check') ? 'check' : 'scratch';
+
 const upProjects = (runner: ReturnType<typeof createFakeRunner>) =>
   runner.calls.filter((c) => composeSubcommand(c.args) === 'up').map((c) => c.args[2]);
 
 describe('deploy flow', () => {
   it('runs config, pull and up with the exact argv, project name and every -f', async () => {
     const t = setup();
-    const s = t.stacks.create({
+    const s = await t.stacks.create({
       name: 'web',
       compose: compose('v1'),
       compose_variables: { TAG: 'v1' },
     });
+    // Creating an inline stack asked compose for its model, in a scratch dir.
+    expect(t.runner.calls.map((c) => [placeOf(c.options.cwd), ...tailArgs(c.args)])).toEqual([
+      ['scratch', 'config', '--format', 'json'],
+    ]);
+    t.runner.calls.length = 0;
     const { deployment } = t.deployer.deploy('web', { trigger: 'manual' });
     const done = await t.deployer.waitFor(deployment.id);
     expect(done.status).toBe('succeeded');
     const file = join(t.dataDir, 'stacks', s.id, 'deploy', 'compose.yaml');
-    const base = ['compose', '-p', 'simpledeploy-web', '-f', file];
-    expect(t.runner.calls.map((c) => [c.file, ...c.args])).toEqual([
-      ['docker', ...base, 'config', '-q'],
+    const vars = expect.stringMatching(/\/run\/session-[^/]+\/variables\.env$/);
+    const base = ['compose', '-p', 'simpledeploy-web', '-f', file, '--env-file', vars];
+    // The policy judges a fresh copy, then the deploy dir right before anything runs there.
+    expect(t.runner.calls[0]?.options.cwd).toBe(join(t.dataDir, 'stacks', s.id, 'check'));
+    expect(t.runner.calls.slice(1).map((c) => [c.file, ...c.args])).toEqual([
+      ['docker', ...base, 'config', '--format', 'json'],
       ['docker', ...base, 'pull'],
       ['docker', ...base, 'up', '-d', '--remove-orphans', '--wait'],
     ]);
@@ -78,29 +92,39 @@ describe('deploy flow', () => {
 
   it('gives compose a minimal environment: its own DOCKER_CONFIG and the stack variables, never the API key', async () => {
     const t = setup();
-    t.stacks.create({
+    await t.stacks.create({
       name: 'env',
       compose: compose('v1'),
       compose_variables: { TAG: 'v1', N: 3 },
     });
+    let variables = '';
+    t.runner.on(sub('pull'), (call) => {
+      const i = call.args.indexOf('--env-file');
+      variables = readFileSync(call.args[i + 1] ?? '', 'utf8');
+      return {};
+    });
     const { deployment } = t.deployer.deploy('env', { trigger: 'manual' });
     await t.deployer.waitFor(deployment.id);
-    const env = t.runner.calls[0]?.options.env ?? {};
-    expect(Object.keys(env).sort()).toEqual(['DOCKER_CONFIG', 'HOME', 'N', 'PATH', 'TAG']);
-    expect(env.N).toBe('3');
-    expect(JSON.stringify(env)).not.toContain(API_KEY);
+    for (const call of t.runner.calls) {
+      const env = call.options.env ?? {};
+      // Variables are interpolation input only, never the CLI's environment.
+      expect(Object.keys(env).sort()).toEqual(['DOCKER_CONFIG', 'HOME', 'PATH']);
+      expect(JSON.stringify(env)).not.toContain(API_KEY);
+    }
+    expect(variables).toBe('TAG="v1"\nN="3"\n');
   });
 
   it('converges a no-op redeploy without config check, pull or a health wait when all is healthy', async () => {
     const t = setup();
-    t.stacks.create({ name: 'noop', compose: compose('v1') });
+    await t.stacks.create({ name: 'noop', compose: compose('v1') });
     await t.deployer.waitFor(t.deployer.deploy('noop', { trigger: 'manual' }).deployment.id);
     t.runner.calls.length = 0;
     t.runner.on(sub('ps'), {
       stdout: '{"Service":"web","Name":"w1","State":"running","Health":"healthy"}\n',
     });
     await t.deployer.waitFor(t.deployer.deploy('noop', { trigger: 'manual' }).deployment.id);
-    expect(t.runner.calls.map((c) => c.args.slice(5))).toEqual([
+    expect(t.runner.calls.map((c) => tailArgs(c.args))).toEqual([
+      ['config', '--format', 'json'],
       ['up', '-d', '--remove-orphans'],
       ['ps', '--all', '--format', 'json'],
     ]);
@@ -109,27 +133,29 @@ describe('deploy flow', () => {
       stdout: '{"Service":"web","Name":"w1","State":"running","Health":"starting"}\n',
     });
     await t.deployer.waitFor(t.deployer.deploy('noop', { trigger: 'manual' }).deployment.id);
-    expect(t.runner.subcommands()).toEqual(['up', 'ps', 'up']);
+    expect(t.runner.subcommands()).toEqual(['config', 'up', 'ps', 'up']);
     expect(t.runner.calls.at(-1)?.args).toContain('--wait');
     t.runner.calls.length = 0;
     await t.deployer.waitFor(
       t.deployer.deploy('noop', { trigger: 'manual', force: true }).deployment.id,
     );
-    expect(t.runner.subcommands()).toEqual(['config', 'pull', 'up']);
+    expect(t.runner.subcommands()).toEqual(['config', 'config', 'pull', 'up']);
   });
 
   it('limits pull and up to the service filter', async () => {
     const t = setup();
-    t.stacks.create({ name: 'f', compose: compose('v1'), service_filter: 'web, db' });
+    await t.stacks.create({ name: 'f', compose: compose('v1'), service_filter: 'web, db' });
     const { deployment } = t.deployer.deploy('f', { trigger: 'manual' });
     await t.deployer.waitFor(deployment.id);
-    expect(t.runner.calls[1]?.args.slice(-3)).toEqual(['pull', 'web', 'db']);
-    expect(t.runner.calls[2]?.args.slice(-2)).toEqual(['web', 'db']);
+    const of = (word: string) => t.runner.calls.find((c) => composeSubcommand(c.args) === word);
+    expect(of('pull')?.args.slice(-3)).toEqual(['pull', 'web', 'db']);
+    expect(of('up')?.args.slice(-2)).toEqual(['web', 'db']);
   });
 
   it('fails fast on an invalid compose file without pulling or touching containers', async () => {
     const t = setup();
-    t.stacks.create({ name: 'bad', compose: compose('v1') });
+    await t.stacks.create({ name: 'bad', compose: compose('v1') });
+    t.runner.calls.length = 0;
     t.runner.on(sub('config'), { exitCode: 15, stderr: 'services.web.ports must be a list' });
     const { deployment } = t.deployer.deploy('bad', { trigger: 'manual' });
     const done = await t.deployer.waitFor(deployment.id);
@@ -140,13 +166,13 @@ describe('deploy flow', () => {
 
   it('records identical content as one version and a changed tag as a new one', async () => {
     const t = setup();
-    t.stacks.create({ name: 'v', compose: compose('v1') });
+    await t.stacks.create({ name: 'v', compose: compose('v1') });
     for (let i = 0; i < 2; i++) {
       await t.deployer.waitFor(t.deployer.deploy('v', { trigger: 'manual' }).deployment.id);
     }
     const stack = t.stacks.get('v');
     expect(listVersions(t.db, stack.id)).toHaveLength(1);
-    t.stacks.update('v', { compose: compose('v2') });
+    await t.stacks.update('v', { compose: compose('v2') });
     await t.deployer.waitFor(t.deployer.deploy('v', { trigger: 'manual' }).deployment.id);
     const versions = t.deployer.listVersions('v');
     expect(versions).toHaveLength(2);
@@ -160,7 +186,7 @@ describe('deploy flow', () => {
     const t = setup({
       sources: { resolve: async (stack) => ({ state: inlineState(stack), commit: commits[i++] }) },
     });
-    t.stacks.create({ name: 'rev', compose: compose('v1') });
+    await t.stacks.create({ name: 'rev', compose: compose('v1') });
     await t.deployer.waitFor(t.deployer.deploy('rev', { trigger: 'manual' }).deployment.id);
     const second = await t.deployer.waitFor(
       t.deployer.deploy('rev', { trigger: 'poll' }).deployment.id,
@@ -172,7 +198,7 @@ describe('deploy flow', () => {
 
   it('redacts registry passwords from the deployment log', async () => {
     const t = setup();
-    t.stacks.create({
+    await t.stacks.create({
       name: 'red',
       compose: compose('v1'),
       docker_registry: '127.0.0.1:5000',
@@ -197,7 +223,7 @@ describe('queue', () => {
     t.runner.on(sub('up'), { until: g.promise });
     const names = new Map<string, string>();
     for (let i = 1; i <= 5; i++)
-      names.set(t.stacks.create({ name: `s${i}`, compose: compose('v1') }).id, `s${i}`);
+      names.set((await t.stacks.create({ name: `s${i}`, compose: compose('v1') })).id, `s${i}`);
     const startOrder: string[] = [];
     t.deployer.onChange((e) => {
       if (e.type === 'deployment' && e.deployment.status === 'running')
@@ -230,7 +256,7 @@ describe('queue', () => {
     const t = setup();
     const g = gate();
     t.runner.on(sub('up'), { until: g.promise });
-    t.stacks.create({ name: 'one', compose: compose('v1') });
+    await t.stacks.create({ name: 'one', compose: compose('v1') });
     const first = t.deployer.deploy('one', { trigger: 'manual' });
     await until(() => t.runner.alive === 1);
     const second = t.deployer.deploy('one', { trigger: 'webhook' });
@@ -253,7 +279,7 @@ describe('coalescing and queued commands', () => {
     const t = setup();
     const g = gate();
     t.runner.on(sub('up'), { until: g.promise });
-    t.stacks.create({ name: 'cf', compose: compose('v1') });
+    await t.stacks.create({ name: 'cf', compose: compose('v1') });
     t.deployer.deploy('cf', { trigger: 'manual' });
     await until(() => t.runner.alive === 1);
     const queued = t.deployer.deploy('cf', { trigger: 'poll' });
@@ -267,9 +293,9 @@ describe('coalescing and queued commands', () => {
 
   it('runs a control command on the version current when it runs, not when it was queued', async () => {
     const t = setup();
-    t.stacks.create({ name: 'cq', compose: compose('v1') });
+    await t.stacks.create({ name: 'cq', compose: compose('v1') });
     await t.deployer.waitFor(t.deployer.deploy('cq', { trigger: 'manual' }).deployment.id);
-    t.stacks.update('cq', { compose: compose('v2') });
+    await t.stacks.update('cq', { compose: compose('v2') });
     const next = t.deployer.deploy('cq', { trigger: 'manual' }).deployment;
     t.lifecycle.control('cq', { command: 'restart' });
     await t.deployer.waitFor(next.id);
@@ -285,8 +311,8 @@ describe('cancel and timeout', () => {
     const t = setup({ maxConcurrent: 1 });
     const g = gate();
     t.runner.on(sub('up'), { until: g.promise });
-    t.stacks.create({ name: 'a', compose: compose('v1') });
-    t.stacks.create({ name: 'b', compose: compose('v1') });
+    await t.stacks.create({ name: 'a', compose: compose('v1') });
+    await t.stacks.create({ name: 'b', compose: compose('v1') });
     const a = t.deployer.deploy('a', { trigger: 'manual' }).deployment;
     const b = t.deployer.deploy('b', { trigger: 'manual' }).deployment;
     expect(t.deployer.cancel(b.id).status).toBe('canceled');
@@ -300,11 +326,11 @@ describe('cancel and timeout', () => {
 
   it('kills a running deployment and re-applies the last good version when up was interrupted', async () => {
     const t = setup();
-    t.stacks.create({ name: 'c', compose: compose('v1') });
+    await t.stacks.create({ name: 'c', compose: compose('v1') });
     const good = await t.deployer.waitFor(
       t.deployer.deploy('c', { trigger: 'manual' }).deployment.id,
     );
-    t.stacks.update('c', { compose: compose('v2') });
+    await t.stacks.update('c', { compose: compose('v2') });
     const g = gate();
     t.runner.once(sub('up'), { until: g.promise });
     const dep = t.deployer.deploy('c', { trigger: 'manual' }).deployment;
@@ -326,7 +352,7 @@ describe('cancel and timeout', () => {
 
   it('ends a hung compose at the stack timeout and records why', async () => {
     const t = setup();
-    t.stacks.create({ name: 'h', compose: compose('v1'), deploy_timeout_seconds: 60 });
+    await t.stacks.create({ name: 'h', compose: compose('v1'), deploy_timeout_seconds: 60 });
     t.runner.on(sub('up'), { until: new Promise(() => {}) });
     const dep = t.deployer.deploy('h', { trigger: 'manual' }).deployment;
     await until(() => t.runner.alive === 1);
@@ -340,11 +366,11 @@ describe('cancel and timeout', () => {
 describe('rollback', () => {
   it('rolls back to the last good version when up fails, keeping the error', async () => {
     const t = setup();
-    t.stacks.create({ name: 'r', compose: compose('v1') });
+    await t.stacks.create({ name: 'r', compose: compose('v1') });
     const good = await t.deployer.waitFor(
       t.deployer.deploy('r', { trigger: 'manual' }).deployment.id,
     );
-    t.stacks.update('r', { compose: compose('broken') });
+    await t.stacks.update('r', { compose: compose('broken') });
     t.runner.once(sub('up'), {
       exitCode: 1,
       stderr: 'container simpledeploy-r-web-1 is unhealthy',
@@ -355,14 +381,14 @@ describe('rollback', () => {
     expect(done.status).toBe('rolled_back');
     expect(done.error).toContain('is unhealthy');
     expect(t.stacks.get('r').current_version_id).toBe(good.version_id);
-    expect(t.runner.subcommands().slice(-3)).toEqual(['pull', 'up', 'up']);
+    expect(t.runner.subcommands().slice(-4)).toEqual(['pull', 'up', 'config', 'up']);
   });
 
   it('leaves a failed deploy failed when auto_rollback is off', async () => {
     const t = setup();
-    t.stacks.create({ name: 'n', compose: compose('v1'), auto_rollback: false });
+    await t.stacks.create({ name: 'n', compose: compose('v1'), auto_rollback: false });
     await t.deployer.waitFor(t.deployer.deploy('n', { trigger: 'manual' }).deployment.id);
-    t.stacks.update('n', { compose: compose('v2') });
+    await t.stacks.update('n', { compose: compose('v2') });
     t.runner.once(sub('up'), { exitCode: 1, stderr: 'boom' });
     const done = await t.deployer.waitFor(
       t.deployer.deploy('n', { trigger: 'manual' }).deployment.id,
@@ -372,11 +398,11 @@ describe('rollback', () => {
 
   it('re-applies an earlier version on request without its source', async () => {
     const t = setup();
-    t.stacks.create({ name: 'rb', compose: compose('v1') });
+    await t.stacks.create({ name: 'rb', compose: compose('v1') });
     const v1 = await t.deployer.waitFor(
       t.deployer.deploy('rb', { trigger: 'manual' }).deployment.id,
     );
-    t.stacks.update('rb', { compose: compose('v2') });
+    await t.stacks.update('rb', { compose: compose('v2') });
     await t.deployer.waitFor(t.deployer.deploy('rb', { trigger: 'manual' }).deployment.id);
     const rb = t.deployer.rollback('rb');
     expect(rb.trigger).toBe('rollback');
@@ -386,17 +412,17 @@ describe('rollback', () => {
     expect(t.stacks.get('rb').current_version_id).toBe(v1.version_id);
   });
 
-  it('refuses a rollback when there is no earlier good version', () => {
+  it('refuses a rollback when there is no earlier good version', async () => {
     const t = setup();
-    t.stacks.create({ name: 'x', compose: compose('v1') });
+    await t.stacks.create({ name: 'x', compose: compose('v1') });
     expect(() => t.deployer.rollback('x')).toThrow(/no earlier good version/);
   });
 });
 
 describe('crash safety and lifecycle', () => {
-  it('marks deployments left queued or running by a previous process as interrupted', () => {
+  it('marks deployments left queued or running by a previous process as interrupted', async () => {
     const t = setup();
-    const s = t.stacks.create({ name: 'crash', compose: compose('v1') });
+    const s = await t.stacks.create({ name: 'crash', compose: compose('v1') });
     const at = '2026-01-01T00:00:00.000Z';
     insertDeployment(t.db, {
       id: 'd1',
@@ -421,35 +447,27 @@ describe('crash safety and lifecycle', () => {
 
   it('runs control commands against the current version with the exact argv', async () => {
     const t = setup();
-    const s = t.stacks.create({ name: 'ctl', compose: compose('v1') });
+    const s = await t.stacks.create({ name: 'ctl', compose: compose('v1') });
     await t.deployer.waitFor(t.deployer.deploy('ctl', { trigger: 'manual' }).deployment.id);
     t.runner.calls.length = 0;
     t.lifecycle.control('ctl', { command: 'restart', services: ['web'] });
     t.lifecycle.control('ctl', { command: 'scale', service: 'web', replicas: 2 });
     await t.deployer.chain(s.id, async () => {});
     const file = join(t.dataDir, 'stacks', s.id, 'deploy', 'compose.yaml');
+    const vars = expect.stringMatching(/variables\.env$/);
+    const base = ['compose', '-p', 'simpledeploy-ctl', '-f', file, '--env-file', vars];
+    // Each command is judged by the policy on the deploy dir as it is now, then runs.
     expect(t.runner.calls.map((c) => c.args)).toEqual([
-      ['compose', '-p', 'simpledeploy-ctl', '-f', file, 'restart', 'web'],
-      [
-        'compose',
-        '-p',
-        'simpledeploy-ctl',
-        '-f',
-        file,
-        'up',
-        '-d',
-        '--no-deps',
-        '--no-recreate',
-        '--scale',
-        'web=2',
-        'web',
-      ],
+      [...base, 'config', '--format', 'json'],
+      [...base, 'restart', 'web'],
+      [...base, 'config', '--format', 'json'],
+      [...base, 'up', '-d', '--no-deps', '--no-recreate', '--scale', 'web=2', 'web'],
     ]);
   });
 
   it('deletes a stack after taking its project down, with volumes only when asked', async () => {
     const t = setup();
-    t.stacks.create({ name: 'del', compose: compose('v1') });
+    await t.stacks.create({ name: 'del', compose: compose('v1') });
     await t.lifecycle.remove('del', { removeVolumes: true });
     expect(t.runner.calls.at(-1)?.args).toEqual([
       'compose',
@@ -464,7 +482,7 @@ describe('crash safety and lifecycle', () => {
 
   it('keeps the stack when down fails', async () => {
     const t = setup();
-    t.stacks.create({ name: 'keep', compose: compose('v1') });
+    await t.stacks.create({ name: 'keep', compose: compose('v1') });
     t.runner.on(sub('down'), { exitCode: 1, stderr: 'Cannot connect to the Docker daemon' });
     await expect(t.lifecycle.remove('keep', { removeVolumes: false })).rejects.toThrow(
       /not deleted/,

@@ -1,11 +1,13 @@
 import { EventEmitter } from 'node:events';
-import { rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   type ComposeTarget,
-  checkStatePaths,
   composeArgs,
   composeProjectArgs,
+  DEFAULT_HOST_POLICY,
+  type HostPolicy,
+  mergeExceptions,
   parsePsJson,
 } from '@simpledeploy/compose';
 import {
@@ -25,6 +27,7 @@ import {
   type SecretBox,
   sha256,
   type Trigger,
+  validation,
 } from '@simpledeploy/core';
 import {
   type Db,
@@ -49,7 +52,9 @@ import {
   type VersionRow,
 } from '@simpledeploy/db';
 import pLimit from 'p-limit';
+import { type ComposeSession, openComposeSession } from './compose-session';
 import { createLogBus, type LogBus } from './log-bus';
+import { checkPolicy, policyError, policyMessage } from './policy-gate';
 import type { SourceResolver } from './sources';
 import {
   decryptSecrets,
@@ -65,7 +70,7 @@ import {
   toVersionView,
   type VersionView,
 } from './views';
-import { createDockerConfig, materialize } from './workspace';
+import { clearRunDir } from './workspace';
 
 export interface DeployerConfig {
   dataDir: string;
@@ -81,10 +86,10 @@ export interface DeployerConfig {
   /** Lines kept in the stored log of one deployment. */
   maxStoredLines?: number;
   /**
-   * Absolute host paths (prefixes) compose files may bind-mount or read; `*` allows any.
-   * Default none: paths must stay inside the stack directory.
+   * The server-wide host policy (README "Security"): host path prefixes and rules every
+   * stack may use. Default: nothing outside the stack directory, no rule switched off.
    */
-  allowedHostPaths?: string[];
+  policy?: HostPolicy;
 }
 
 export interface DeployerDeps {
@@ -154,6 +159,52 @@ export function createDeployer(deps: DeployerDeps) {
 
   const now = () => clock.now().toISOString();
   const stackDir = (stackId: string) => join(config.dataDir, 'stacks', stackId);
+  /** Private session files (DOCKER_CONFIG, variables); cleared at start-up. */
+  const runDir = join(config.dataDir, 'run');
+  const serverPolicy = config.policy ?? DEFAULT_HOST_POLICY;
+  /** The policy in force for one stack: the server's, plus the stack's own exceptions. */
+  const policyFor = (stack: StackRow) =>
+    mergeExceptions(serverPolicy, stack.policyExceptions ?? []);
+
+  /**
+   * A session in a fresh directory under the run dir, for reading what compose makes of a
+   * version (policy of an unsaved stack, drift) without touching the deploy dir. No
+   * registry logins: nothing is pulled there. dispose() removes the directory.
+   */
+  async function scratchSession(stackName: string, state: DesiredState): Promise<ComposeSession> {
+    await mkdir(runDir, { recursive: true, mode: 0o700 });
+    const dir = await mkdtemp(join(runDir, 'scratch-'));
+    const drop = () => rm(dir, { recursive: true, force: true });
+    const s = await openComposeSession({
+      dir: join(dir, 'stack'),
+      state,
+      project: projectName(config.projectPrefix, stackName),
+      registries: [],
+      childEnv: config.childEnv,
+      runDir,
+    }).catch(async (err: unknown) => {
+      await drop();
+      throw err;
+    });
+    return {
+      ...s,
+      dispose: async () => {
+        await s.dispose();
+        await drop();
+      },
+    };
+  }
+
+  /** One compose session over a version in a stack directory (deploy or check). */
+  const session = (stack: StackRow, secrets: StackSecrets, state: DesiredState, dir: string) =>
+    openComposeSession({
+      dir,
+      state,
+      project: project(stack),
+      registries: registryLogins(secrets.registries),
+      childEnv: config.childEnv,
+      runDir,
+    });
   const project = (stack: StackRow) => projectName(config.projectPrefix, stack.name);
 
   const emit = (e: DeployerEvent) => emitter.emit('change', e);
@@ -266,6 +317,61 @@ export function createDeployer(deps: DeployerDeps) {
     error?: string;
   }
 
+  /**
+   * Judges a session against the policy; a refusal becomes the step's error, with every
+   * violation in the log. Returns undefined when the stack may run.
+   */
+  async function gate(
+    depId: string,
+    stack: StackRow,
+    s: ComposeSession,
+    redact: Redact,
+    signal: AbortSignal,
+  ): Promise<Applied | undefined> {
+    const verdict = await checkPolicy(s, {
+      runner,
+      docker,
+      policy: policyFor(stack),
+      signal,
+      describeFailure: (stderr) => tail(stderr, redact),
+    });
+    if (verdict.ok) return undefined;
+    if ('error' in verdict) return { ok: false, aborted: verdict.aborted, error: verdict.error };
+    for (const v of verdict.violations)
+      bus.append(
+        depId,
+        'system',
+        redact(`policy: ${v.rule} in ${v.service ?? 'project'} (${v.where}): ${v.value}`),
+        now(),
+      );
+    return { ok: false, aborted: false, error: redact(policyMessage(verdict.violations)) };
+  }
+
+  /**
+   * The policy on a fresh copy of a version, before its files go near the deploy dir: a
+   * refused version leaves the running one's files as they were.
+   */
+  async function precheck(
+    depId: string,
+    stack: StackRow,
+    secrets: StackSecrets,
+    redact: Redact,
+    state: DesiredState,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const dir = join(stackDir(stack.id), 'check');
+    await rm(dir, { recursive: true, force: true });
+    const s = await session(stack, secrets, state, dir);
+    try {
+      const refused = await gate(depId, stack, s, redact, signal);
+      if (refused?.aborted) throw new StepError('aborted');
+      if (refused) throw new StepError(refused.error ?? 'the host policy refused the stack');
+    } finally {
+      await s.dispose();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
   /** `up` of a version: the only step that changes running containers. */
   async function up(
     depId: string,
@@ -274,25 +380,15 @@ export function createDeployer(deps: DeployerDeps) {
     redact: Redact,
     state: DesiredState,
     signal: AbortSignal,
-    steps: { check: boolean; pull: boolean; converge?: boolean },
+    steps: { pull: boolean; converge?: boolean },
   ): Promise<Applied> {
-    const dir = join(stackDir(stack.id), 'deploy');
-    const target = { ...(await materialize(dir, state)), project: project(stack) };
-    const dockerConfig = await createDockerConfig(registryLogins(secrets.registries));
-    const env = { ...config.childEnv, DOCKER_CONFIG: dockerConfig.dir, ...state.variables };
+    const s = await session(stack, secrets, state, join(stackDir(stack.id), 'deploy'));
+    const { target, env, dir } = s;
     try {
-      // Fail fast on an invalid file (or a missing ${VAR:?}) before anything is touched.
-      if (steps.check) {
-        const cfg = await compose(depId, redact, target, 'config', ['-q'], env, signal, dir);
-        if (cfg.aborted) return { ok: false, aborted: true };
-        if (cfg.exitCode !== 0) {
-          return {
-            ok: false,
-            aborted: false,
-            error: `the compose file is invalid: ${tail(cfg.stderr, redact)}`,
-          };
-        }
-      }
+      // The gate, as late as possible before anything is touched: on the files as they are
+      // in the deploy dir now (a running container may have planted symlinks there).
+      const refused = await gate(depId, stack, s, redact, signal);
+      if (refused) return refused;
       if (steps.pull) {
         const pull = await compose(
           depId,
@@ -346,7 +442,7 @@ export function createDeployer(deps: DeployerDeps) {
       if (bad) return bad;
       return { ok: true, aborted: false };
     } finally {
-      await dockerConfig.dispose();
+      await s.dispose();
     }
   }
 
@@ -373,7 +469,6 @@ export function createDeployer(deps: DeployerDeps) {
       const timer = clock.setTimeout(() => controller.abort(), stack.deployTimeoutSeconds * 1000);
       try {
         last = await up(depId, stack, secrets, redact, good.state, controller.signal, {
-          check: false,
           pull: false,
         });
       } finally {
@@ -393,16 +488,6 @@ export function createDeployer(deps: DeployerDeps) {
       if (attempt < reapplyAttempts && retryDelay > 0) await sleep(retryDelay);
     }
     return last;
-  }
-
-  const hostPaths = { allowedHostPaths: config.allowedHostPaths ?? [] };
-  /** The bind-mount and path policy (README "Security"), as a step failure. */
-  function checkPaths(state: DesiredState, redact: Redact) {
-    try {
-      checkStatePaths(state, hostPaths);
-    } catch (err) {
-      throw new StepError(err instanceof AppError ? redact(err.message) : 'invalid compose file');
-    }
   }
 
   const sleep = (ms: number) => new Promise<void>((r) => clock.setTimeout(r, ms));
@@ -451,8 +536,9 @@ export function createDeployer(deps: DeployerDeps) {
       if (dep.targetVersionId) {
         version = getVersion(db, stack.id, dep.targetVersionId);
         if (!version) throw new StepError(`version ${dep.targetVersionId} no longer exists`);
-        checkPaths(version.state, redact);
         log(`rolling back to version ${version.id} (${version.sha256.slice(0, 12)})`);
+        // A version made under an older, looser policy is judged by today's.
+        await precheck(depId, stack, secrets, redact, version.state, controller.signal);
       } else {
         log(`resolving the ${stack.repoUrl ? 'git' : 'inline'} source of ${stack.name}`);
         const src = await deps.sources
@@ -468,8 +554,9 @@ export function createDeployer(deps: DeployerDeps) {
               err instanceof AppError ? redact(err.message) : 'reading the stack source failed',
             );
           });
-        // Before it becomes a version: a file that reaches outside the stack never runs.
-        checkPaths(src.state, redact);
+        // Before it becomes a version: what the policy refuses never runs and is never kept.
+        if (sha256(canonicalJson(src.state)) !== previousGood?.sha256 || dep.force)
+          await precheck(depId, stack, secrets, redact, src.state, controller.signal);
         version = upsertVersion(stack.id, src.state, src.commit);
         commit = src.commit ?? null;
       }
@@ -488,7 +575,6 @@ export function createDeployer(deps: DeployerDeps) {
       // A rollback uses the images it ran with (up fetches only what is missing), so it
       // needs no registry round-trip.
       const res = await up(depId, stack, secrets, redact, version.state, controller.signal, {
-        check: !unchanged,
         pull: !unchanged && !dep.targetVersionId,
         converge: unchanged,
       });
@@ -752,6 +838,59 @@ export function createDeployer(deps: DeployerDeps) {
      * Marks deployments a previous process left queued or running as interrupted, so no
      * deployment stays "running" forever after a crash. Returns how many it marked.
      */
+    /** Removes the session files (registry logins) a killed process left behind. */
+    clearSessions: () => clearRunDir(runDir),
+
+    /** The policy in force for a stack, and the server's. */
+    policyFor,
+    serverPolicy,
+
+    /**
+     * Judges a stack that is not saved yet (inline create or update) on compose's model of
+     * its files, in a scratch directory; throws `POLICY` with every violation.
+     */
+    async judge(
+      draft: Pick<StackRow, 'name' | 'policyExceptions'>,
+      state: DesiredState,
+    ): Promise<void> {
+      const s = await scratchSession(draft.name, state);
+      try {
+        const verdict = await checkPolicy(s, {
+          runner,
+          docker,
+          policy: mergeExceptions(serverPolicy, draft.policyExceptions ?? []),
+          describeFailure: (stderr) => tail(stderr, deps.redact),
+        });
+        if (verdict.ok) return;
+        if ('error' in verdict) throw validation(verdict.error, { field: 'compose' });
+        throw policyError(verdict.violations);
+      } finally {
+        await s.dispose();
+      }
+    },
+
+    scratchSession,
+
+    /** Throws `POLICY` when a session's files are not allowed for the stack (lifecycle commands). */
+    async gateSession(stack: StackRow, s: ComposeSession): Promise<void> {
+      const verdict = await checkPolicy(s, {
+        runner,
+        docker,
+        policy: policyFor(stack),
+        describeFailure: (stderr) => tail(stderr, rowRedactor(stack, deps.secrets, deps.redact)),
+      });
+      if (verdict.ok) return;
+      if ('error' in verdict) throw validation(verdict.error);
+      throw policyError(verdict.violations);
+    },
+
+    /**
+     * A session in the stack's deploy dir over one of its versions (lifecycle commands).
+     * Not judged here: only a version a deploy judged is ever current.
+     */
+    openSession: (stack: StackRow, secrets: StackSecrets, state: DesiredState) =>
+      session(stack, secrets, state, join(stackDir(stack.id), 'deploy')),
+
     recoverInterrupted(): number {
       const stale = findDeploymentsByStatus(db, ['queued', 'running']);
       for (const d of stale) {

@@ -1,8 +1,18 @@
+export {
+  type HostPolicy,
+  isPolicyRule,
+  POLICY_RULE_NAMES,
+  POLICY_RULES,
+  type PolicyRule,
+  type Violation,
+} from '@simpledeploy/compose';
 export * from './child-env';
+export * from './compose-session';
 export * from './deployer';
 export * from './git-source';
 export * from './lifecycle';
 export * from './log-bus';
+export * from './policy-gate';
 export * from './runner/execa-runner';
 export * from './services';
 export * from './sources';

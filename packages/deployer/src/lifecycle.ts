@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { composeArgs, composeProjectArgs } from '@simpledeploy/compose';
 import {
   AppError,
@@ -21,10 +20,10 @@ import {
   listEvents,
   updateEvent,
 } from '@simpledeploy/db';
+import type { ComposeSession } from './compose-session';
 import type { Deployer, DeployerConfig } from './deployer';
-import { decryptSecrets, registryLogins, rowRedactor, stackRedactor } from './stack-secrets';
+import { decryptSecrets, rowRedactor, stackRedactor } from './stack-secrets';
 import { type EventView, toEventView } from './views';
-import { createDockerConfig, materialize } from './workspace';
 
 export interface ControlRequest {
   command: ControlCommand;
@@ -132,7 +131,7 @@ export function createLifecycle(deps: LifecycleDeps) {
       return;
     }
     let redact = deps.redact;
-    let dockerConfig: Awaited<ReturnType<typeof createDockerConfig>> | undefined;
+    let session: ComposeSession | undefined;
     try {
       const secrets = decryptSecrets(stack, deps.secrets);
       redact = stackRedactor(secrets, deps.redact);
@@ -144,14 +143,13 @@ export function createLifecycle(deps: LifecycleDeps) {
       let cwd: string | undefined;
       let env = deps.config.childEnv;
       if (version) {
-        dockerConfig = await createDockerConfig(registryLogins(secrets.registries));
-        cwd = join(deployer.stackDir(stack.id), 'deploy');
-        const target = {
-          ...(await materialize(cwd, version.state)),
-          project: deployer.projectOf(stack),
-        };
-        env = { ...env, DOCKER_CONFIG: dockerConfig.dir, ...version.state.variables };
-        args = composeArgs(target, sub, extra);
+        session = await deployer.openSession(stack, secrets, version.state);
+        // The files in the deploy dir can have changed since the deploy (a container writes
+        // there): the command applies the model as compose reads it now, so judge it again.
+        await deployer.gateSession(stack, session);
+        cwd = session.dir;
+        env = session.env;
+        args = composeArgs(session.target, sub, extra);
       } else {
         args = composeProjectArgs(deployer.projectOf(stack), sub, extra);
       }
@@ -171,7 +169,7 @@ export function createLifecycle(deps: LifecycleDeps) {
             : 'the command could not run: check that the docker CLI is installed and the engine answers (GET /health)',
       });
     } finally {
-      await dockerConfig?.dispose();
+      await session?.dispose();
       deployer.emit({ type: 'stack', stackId: stack.id });
     }
   }

@@ -13,7 +13,6 @@ export function createServices(deps: DeployerDeps) {
     deployer,
     ids,
     redact: deps.redact,
-    hostPaths: { allowedHostPaths: deps.config.allowedHostPaths ?? [] },
   });
   const lifecycle = createLifecycle({
     db: deps.db,

@@ -1,3 +1,4 @@
+import { isPolicyRule, POLICY_RULE_NAMES } from '@simpledeploy/compose';
 import { validation } from '@simpledeploy/core';
 import { z } from 'zod';
 
@@ -20,7 +21,38 @@ const variables = z
     z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'variable names are letters, digits and _'),
     z.union([z.string().max(65536), z.number(), z.boolean()]).transform(String),
   )
-  .refine((v) => Object.keys(v).length <= 500, 'at most 500 compose_variables');
+  .refine((v) => Object.keys(v).length <= 500, 'at most 500 compose_variables')
+  .superRefine((v, ctx) => {
+    for (const k of Object.keys(v)) {
+      if (RESERVED_VARIABLE.test(k))
+        ctx.addIssue({
+          code: 'custom',
+          path: [k],
+          message: `${k} is a setting of docker compose or the Docker CLI, not an interpolation variable: simpledeploy sets those itself; rename the variable`,
+        });
+    }
+  });
+
+/**
+ * Names compose or the Docker CLI read as their own settings (COMPOSE_PROFILES,
+ * COMPOSE_EXPERIMENTAL_GIT_REMOTE, DOCKER_HOST…), and the CLI environment the server fixes.
+ */
+const RESERVED_VARIABLE = /^(COMPOSE_.*|DOCKER_.*|PATH|HOME)$/i;
+
+/** Rule names of the host policy, or absolute host path prefixes (api.md "Host policy"). */
+const policyExceptions = z
+  .array(z.string().min(1).max(1024))
+  .max(100)
+  .superRefine((list, ctx) => {
+    list.forEach((e, i) => {
+      if (isPolicyRule(e) || (e.startsWith('/') && !e.includes('\0'))) return;
+      ctx.addIssue({
+        code: 'custom',
+        path: [i],
+        message: `"${e}" is neither a rule of the host policy (${POLICY_RULE_NAMES.join(', ')}) nor an absolute host path prefix`,
+      });
+    });
+  });
 
 /** The fields of api.md's stack body, as sent (snake_case). Every field optional here; create adds its own rules. */
 export const stackFields = z.strictObject({
@@ -37,6 +69,7 @@ export const stackFields = z.strictObject({
   compose_includes: z.array(relPath).max(50),
   compose_variables: variables,
   service_filter: serviceFilter,
+  policy_exceptions: policyExceptions,
   auto_deploy: z.boolean(),
   reconcile_interval_seconds: z
     .number()

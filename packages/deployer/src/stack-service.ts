@@ -1,4 +1,4 @@
-import { checkComposePaths, checkComposeYaml, type HostPathPolicy } from '@simpledeploy/compose';
+import { checkComposeYaml } from '@simpledeploy/compose';
 import {
   assertStackName,
   type Clock,
@@ -41,8 +41,6 @@ export interface StackServiceDeps {
   ids: (prefix: string) => string;
   /** Server-wide redaction, applied to stack views on top of the stack's own secrets. */
   redact?: Redact;
-  /** Which host paths inline compose files may reach (README "Security"). */
-  hostPaths?: HostPathPolicy;
 }
 
 /** Fields whose change alters what a deploy would run; with auto_deploy they queue one. */
@@ -56,6 +54,7 @@ const SHAPING_FIELDS: (keyof StackPatch)[] = [
   'compose_includes',
   'compose_variables',
   'service_filter',
+  'policy_exceptions',
   'docker_registry',
   'docker_username',
   'docker_password',
@@ -159,6 +158,8 @@ export function createStackService(deps: StackServiceDeps) {
       }
       out.serviceFilter = patch.service_filter;
     }
+    if (patch.policy_exceptions !== undefined)
+      out.policyExceptions = [...new Set(patch.policy_exceptions)];
     if (patch.auto_deploy !== undefined) out.autoDeploy = patch.auto_deploy;
     if (patch.reconcile_interval_seconds !== undefined) {
       if (patch.reconcile_interval_seconds > 0 && patch.reconcile_interval_seconds < 5) {
@@ -211,12 +212,19 @@ export function createStackService(deps: StackServiceDeps) {
     return out;
   }
 
-  /** Inline YAML is checked whole at once: bind mounts, env files, extends and includes. */
-  function checkInlinePaths(row: Pick<StackRow, 'compose' | 'composeVariables'>) {
+  /**
+   * Inline YAML is judged by the host policy on compose's own model before it is saved,
+   * so a refused stack is a `422 POLICY` and nothing is stored.
+   */
+  async function judgeInline(
+    row: Pick<StackRow, 'name' | 'compose' | 'composeVariables' | 'policyExceptions'>,
+  ) {
     if (!row.compose) return;
-    checkComposePaths(checkComposeYaml(row.compose), {
+    await deployer.judge(row, {
+      files: { 'compose.yaml': row.compose },
+      composeFiles: ['compose.yaml'],
       variables: row.composeVariables ?? {},
-      ...(deps.hostPaths ? { policy: deps.hostPaths } : {}),
+      services: [],
     });
   }
 
@@ -247,17 +255,22 @@ export function createStackService(deps: StackServiceDeps) {
       return view(deployer.requireStack(idOrName));
     },
 
-    create(body: unknown): StackView {
+    async create(body: unknown): Promise<StackView> {
       const patch = parseStackBody(body);
       const name = assertStackName(patch.name);
       if (patch.compose && patch.repo_url)
         checkSource({ compose: patch.compose, repoUrl: patch.repo_url });
       const cols = columns(patch, undefined);
       checkSource({ compose: cols.compose ?? null, repoUrl: cols.repoUrl ?? null });
-      checkInlinePaths({
+      if (findStackByName(db, name))
+        throw conflict(`a stack named ${name} already exists`, { field: 'name' });
+      await judgeInline({
+        name,
         compose: cols.compose ?? null,
         composeVariables: cols.composeVariables ?? {},
+        policyExceptions: cols.policyExceptions ?? [],
       });
+      // Another request may have taken the name while compose ran.
       if (findStackByName(db, name))
         throw conflict(`a stack named ${name} already exists`, { field: 'name' });
       const t = now();
@@ -273,10 +286,10 @@ export function createStackService(deps: StackServiceDeps) {
     },
 
     /** Only the fields sent change. With auto_deploy, a change to what gets deployed queues a deploy. */
-    update(
+    async update(
       idOrName: string,
       body: unknown,
-    ): { stack: StackView; deployment?: DeploymentView; coalesced?: boolean } {
+    ): Promise<{ stack: StackView; deployment?: DeploymentView; coalesced?: boolean }> {
       const current = deployer.requireStack(idOrName);
       const patch = parseStackBody(body);
       if (patch.name !== undefined && patch.name !== current.name) {
@@ -291,8 +304,12 @@ export function createStackService(deps: StackServiceDeps) {
       if (patch.repo_url && patch.compose === undefined) switching.compose = null;
       const cols = { ...switching, ...columns(patch, current) };
       checkSource({ ...current, ...cols } as StackRow);
-      if (cols.compose !== undefined || cols.composeVariables !== undefined)
-        checkInlinePaths({ ...current, ...cols } as StackRow);
+      if (
+        cols.compose !== undefined ||
+        cols.composeVariables !== undefined ||
+        cols.policyExceptions !== undefined
+      )
+        await judgeInline({ ...current, ...cols } as StackRow);
       const row = updateStack(db, current.id, { ...cols, updatedAt: now() }) ?? current;
       deployer.emit({ type: 'stack', stackId: row.id });
       const shaping = SHAPING_FIELDS.some((f) => patch[f] !== undefined);

@@ -97,6 +97,8 @@ export interface StackView {
   compose_includes: string[];
   compose_variables: Record<string, string>;
   service_filter: string[];
+  /** Host policy rules and host path prefixes this stack may use beyond the server's policy. */
+  policy_exceptions: string[];
   auto_deploy: boolean;
   reconcile_interval_seconds: number;
   auto_rollback: boolean;
@@ -137,6 +139,7 @@ export function toStackView(
     compose_includes: row.composeIncludes,
     compose_variables: row.composeVariables,
     service_filter: row.serviceFilter,
+    policy_exceptions: row.policyExceptions ?? [],
     auto_deploy: row.autoDeploy,
     reconcile_interval_seconds: row.reconcileIntervalSeconds,
     auto_rollback: row.autoRollback,

@@ -1,6 +1,3 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   composeArgs,
   type DesiredProject,
@@ -20,7 +17,7 @@ import {
   type SecretBox,
 } from '@simpledeploy/core';
 import { type Db, getVersion, type StackRow, type VersionRow } from '@simpledeploy/db';
-import { type Deployer, decryptSecrets, materialize } from '@simpledeploy/deployer';
+import { type Deployer, decryptSecrets } from '@simpledeploy/deployer';
 
 export interface DriftServiceDeps {
   db: Db;
@@ -76,13 +73,16 @@ export function createDriftService(deps: DriftServiceDeps) {
     const cached = desiredCache.get(key);
     if (cached) return cached;
     // A scratch copy, not the deploy dir: a deploy may be writing the next version there.
-    const dir = await mkdtemp(join(tmpdir(), 'sd-drift-'));
+    const session = await deployer.scratchSession(stack.name, version.state);
     try {
-      const target = { ...(await materialize(dir, version.state)), project };
-      const res = await runner.run(docker, composeArgs(target, 'config', ['--format', 'json']), {
-        cwd: dir,
-        env: { ...config.childEnv, ...version.state.variables },
-      });
+      const res = await runner.run(
+        docker,
+        composeArgs(session.target, 'config', ['--format', 'json']),
+        {
+          cwd: session.dir,
+          env: session.env,
+        },
+      );
       if (res.exitCode !== 0) {
         throw new AppError(
           'VALIDATION',
@@ -97,7 +97,7 @@ export function createDriftService(deps: DriftServiceDeps) {
       desiredCache.set(key, parsed);
       return parsed;
     } finally {
-      await rm(dir, { recursive: true, force: true });
+      await session.dispose();
     }
   }
 

@@ -223,7 +223,7 @@ describe('gitops against a real git server, engine and registry', () => {
   });
 
   it('deploys a git stack with a private image and records the commit', async () => {
-    services.stacks.create(stackBody('app'));
+    await services.stacks.create(stackBody('app'));
     const d = await finished(services.deployer.deploy('app', { trigger: 'manual' }).deployment);
     expect(d.error).toBeNull();
     expect(d.status).toBe('succeeded');
@@ -239,7 +239,7 @@ describe('gitops against a real git server, engine and registry', () => {
   });
 
   it('polling without auto_deploy only reports that the stack is behind', async () => {
-    services.stacks.update('app', { reconcile_interval_seconds: 5 });
+    await services.stacks.update('app', { reconcile_interval_seconds: 5 });
     const v2 = await repo.commit({ 'compose.yaml': composeFile(images.webV2, port) }, 'web v2');
     v2Commit = v2;
     reconciler.start();
@@ -258,7 +258,7 @@ describe('gitops against a real git server, engine and registry', () => {
   it('polling with auto_deploy deploys the new commit (trigger poll)', async () => {
     const head = await repo.headCommit();
     const polled = waitForDeployment('app', (x) => x.trigger === 'poll');
-    services.stacks.update('app', { auto_deploy: true });
+    await services.stacks.update('app', { auto_deploy: true });
     const d = await polled;
     expect(d).toMatchObject({ status: 'succeeded', git_commit: head });
     expect(await httpText(port)).toBe('v2');
@@ -359,7 +359,7 @@ describe('gitops against a real git server, engine and registry', () => {
       ['front', 'front/compose.yaml'],
       ['back', 'back/compose.yaml'],
     ] as const) {
-      services.stacks.create({
+      await services.stacks.create({
         ...stackBody(name),
         repo_url: mono.url,
         compose_path: path,
@@ -483,10 +483,10 @@ describe('gitops against a real git server, engine and registry', () => {
     expect(await httpText(port)).toBe('v1');
   });
 
-  it('refuses compose_path "../x" with a validation error (400)', () => {
+  it('refuses compose_path "../x" with a validation error (400)', async () => {
     let error: unknown;
     try {
-      services.stacks.create(stackBody('escape', { compose_path: '../x/compose.yaml' }));
+      await services.stacks.create(stackBody('escape', { compose_path: '../x/compose.yaml' }));
     } catch (e) {
       error = e;
     }
@@ -496,7 +496,7 @@ describe('gitops against a real git server, engine and registry', () => {
 
   it('turns wrong git credentials into a failed deployment that says so, without the token', async () => {
     const token = `wrong-token-${randomBytes(6).toString('hex')}`;
-    services.stacks.create(stackBody('badcreds', { repo_token: token }));
+    await services.stacks.create(stackBody('badcreds', { repo_token: token }));
     const d = await finished(
       services.deployer.deploy('badcreds', { trigger: 'manual' }).deployment,
     );

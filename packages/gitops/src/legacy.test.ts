@@ -41,9 +41,9 @@ describe('ensureLegacyStack', () => {
     composePath: 'deploy/compose.yaml',
   };
 
-  it('creates the stack "default" from REPO_URL and friends, with the token encrypted', () => {
+  it('creates the stack "default" from REPO_URL and friends, with the token encrypted', async () => {
     const t = setup();
-    const stack = ensureLegacyStack({ stacks: t.stacks, logger: silentLogger }, repo);
+    const stack = await ensureLegacyStack({ stacks: t.stacks, logger: silentLogger }, repo);
     expect(stack).toMatchObject({
       name: 'default',
       source: 'git',
@@ -60,24 +60,26 @@ describe('ensureLegacyStack', () => {
     expect(row && decryptSecrets(row, t.secrets).repoToken).toBe(repo.token);
   });
 
-  it('does nothing without REPO_URL or when "default" exists', () => {
+  it('does nothing without REPO_URL or when "default" exists', async () => {
     const t = setup();
     expect(
-      ensureLegacyStack({ stacks: t.stacks, logger: silentLogger }, undefined),
+      await ensureLegacyStack({ stacks: t.stacks, logger: silentLogger }, undefined),
     ).toBeUndefined();
-    t.stacks.create({ name: 'default', compose: 'services:\n  a:\n    image: x\n' });
-    expect(ensureLegacyStack({ stacks: t.stacks, logger: silentLogger }, repo)).toBeUndefined();
+    await t.stacks.create({ name: 'default', compose: 'services:\n  a:\n    image: x\n' });
+    expect(
+      await ensureLegacyStack({ stacks: t.stacks, logger: silentLogger }, repo),
+    ).toBeUndefined();
     expect(t.stacks.get('default').source).toBe('inline');
   });
 
-  it('validates like the API: a compose path outside the repository is refused', () => {
+  it('validates like the API: a compose path outside the repository is refused', async () => {
     const t = setup();
-    expect(() =>
+    await expect(
       ensureLegacyStack(
         { stacks: t.stacks, logger: silentLogger },
         { url: repo.url, composePath: '../x.yaml' },
       ),
-    ).toThrow(/inside the repository/);
+    ).rejects.toThrow(/inside the repository/);
   });
 });
 
@@ -109,9 +111,9 @@ describe('webhook service: the branch of a stack without repo_branch', () => {
     });
   };
 
-  const withStack = () => {
+  const withStack = async () => {
     const t = setup();
-    t.stacks.create({
+    await t.stacks.create({
       name: 'app',
       repo_url: 'https://git.example/app.git',
       webhook_secret: SECRET,
@@ -120,7 +122,7 @@ describe('webhook service: the branch of a stack without repo_branch', () => {
   };
 
   it("uses the payload's default branch", async () => {
-    const t = withStack();
+    const t = await withStack();
     const other = await call(t, undefined, {
       ref: 'refs/heads/dev',
       repository: { default_branch: 'trunk' },
@@ -134,7 +136,7 @@ describe('webhook service: the branch of a stack without repo_branch', () => {
   });
 
   it('asks the remote for its default branch when the payload does not say', async () => {
-    const t = withStack();
+    const t = await withStack();
     const git: GitClient = {
       resolveRemote: async () => ({ ref: 'refs/heads/main', commit: 'a'.repeat(40) }),
       checkout: async () => {
@@ -146,7 +148,7 @@ describe('webhook service: the branch of a stack without repo_branch', () => {
   });
 
   it('ignores a push that deleted the branch', async () => {
-    const t = withStack();
+    const t = await withStack();
     const deleted = await call(t, undefined, {
       ref: 'refs/heads/main',
       after: '0'.repeat(40),

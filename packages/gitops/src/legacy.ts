@@ -24,14 +24,14 @@ export interface LegacyOptions {
  * creates it through the stack service (validation and encryption apply). With
  * auto_deploy the reconciler's first poll deploys it. Returns the stack when created.
  */
-export function ensureLegacyStack(
+export async function ensureLegacyStack(
   deps: { stacks: Pick<StackService, 'list' | 'create'>; logger: Logger },
   repo: LegacyRepo | undefined,
   options: LegacyOptions = {},
-): StackView | undefined {
+): Promise<StackView | undefined> {
   if (!repo) return undefined;
   if (deps.stacks.list().some((s) => s.name === LEGACY_STACK_NAME)) return undefined;
-  const stack = deps.stacks.create({
+  const stack = await deps.stacks.create({
     name: LEGACY_STACK_NAME,
     repo_url: repo.url,
     ...(repo.username ? { repo_username: repo.username } : {}),

@@ -109,7 +109,7 @@ const settled = (t: ReturnType<typeof setup>, name: string) =>
 describe('reconciler: polling', () => {
   it('records the remote commit without auto_deploy, so the stack shows it is behind', async () => {
     const t = setup();
-    t.stacks.create(gitStack());
+    await t.stacks.create(gitStack());
     t.reconciler.start();
     await t.clock.advance(5_000); // random 0.5 → first poll half an interval after start
     await until(() => t.row('app').lastPollAt !== null);
@@ -121,7 +121,7 @@ describe('reconciler: polling', () => {
 
   it('deploys a new commit with auto_deploy (trigger poll), once per commit', async () => {
     const t = setup();
-    t.stacks.create(gitStack({ auto_deploy: true }));
+    await t.stacks.create(gitStack({ auto_deploy: true }));
     t.reconciler.start();
     await t.clock.advance(5_000);
     await until(() => t.deployments('app').length === 1 && settled(t, 'app'));
@@ -148,7 +148,7 @@ describe('reconciler: polling', () => {
   it('does not deploy a commit again whose deployment failed', async () => {
     const t = setup();
     t.runner.on(sub('up'), { exitCode: 1, stderr: 'boom' });
-    t.stacks.create(gitStack({ auto_deploy: true, auto_rollback: false }));
+    await t.stacks.create(gitStack({ auto_deploy: true, auto_rollback: false }));
     t.reconciler.start();
     await t.clock.advance(5_000);
     await until(() => t.deployments('app').length === 1 && settled(t, 'app'));
@@ -169,7 +169,7 @@ describe('reconciler: polling', () => {
 
   it('records a failing poll and backs off, then clears the error when it recovers', async () => {
     const t = setup();
-    t.stacks.create(gitStack());
+    await t.stacks.create(gitStack());
     t.remote.error = new AppError('UNAVAILABLE', 'cannot reach 127.0.0.1:1: ECONNREFUSED');
     t.reconciler.start();
     await t.clock.advance(5_000);
@@ -196,7 +196,7 @@ describe('reconciler: polling', () => {
 
   it('caps the backoff at ten intervals and never stops polling', async () => {
     const t = setup();
-    t.stacks.create(gitStack());
+    await t.stacks.create(gitStack());
     t.remote.error = new AppError('UNAVAILABLE', 'down');
     t.reconciler.start();
     await t.clock.advance(5_000);
@@ -215,11 +215,11 @@ describe('reconciler: polling', () => {
     const t = setup();
     t.reconciler.start();
     expect(t.reconciler.scheduled()).toEqual([]);
-    const s = t.stacks.create(gitStack());
+    const s = await t.stacks.create(gitStack());
     expect(t.reconciler.scheduled().map((x) => x.stackId)).toEqual([s.id]);
-    t.stacks.update('app', { reconcile_interval_seconds: 0 });
+    await t.stacks.update('app', { reconcile_interval_seconds: 0 });
     expect(t.reconciler.scheduled()).toEqual([]);
-    t.stacks.update('app', { reconcile_interval_seconds: 20 });
+    await t.stacks.update('app', { reconcile_interval_seconds: 20 });
     expect(t.reconciler.scheduled()[0]?.intervalMs).toBe(20_000);
     await t.lifecycle.remove('app', { removeVolumes: false });
     expect(t.reconciler.scheduled()).toEqual([]);
@@ -234,7 +234,7 @@ describe('reconciler: drift', () => {
 
   async function deployedInline(autoDeploy: boolean) {
     const t = setup();
-    t.stacks.create({
+    await t.stacks.create({
       name: 'inl',
       compose: 'services:\n  web:\n    image: w\n',
       auto_deploy: autoDeploy,

@@ -125,7 +125,7 @@ describe('rate limiting of authentication failures', () => {
 
   it('limits floods of badly signed webhooks but never a correctly signed one', async () => {
     const { app, domain } = setup();
-    domain.stacks.create({
+    await domain.stacks.create({
       name: 'hooked',
       compose: 'services:\n  web:\n    image: nginx\n',
       webhook_secret: 'hook-secret-123',

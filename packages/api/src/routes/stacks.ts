@@ -7,12 +7,14 @@ import { readJson } from '../errors';
 /** Stacks: CRUD, containers, stats, lifecycle commands and history. */
 export function stackRoutes({ stacks, deployer, lifecycle }: DomainDeps) {
   const update = async (c: import('hono').Context<AppEnv>) => {
-    const res = stacks.update(c.req.param('stack') ?? '', await readJson(c));
+    const res = await stacks.update(c.req.param('stack') ?? '', await readJson(c));
     return c.json(res, 200);
   };
   return new Hono<AppEnv>()
     .get('/api/v1/stacks', (c) => c.json({ stacks: stacks.list() }))
-    .post('/api/v1/stacks', async (c) => c.json({ stack: stacks.create(await readJson(c)) }, 201))
+    .post('/api/v1/stacks', async (c) =>
+      c.json({ stack: await stacks.create(await readJson(c)) }, 201),
+    )
     .get('/api/v1/stacks/:stack', (c) => c.json({ stack: stacks.get(c.req.param('stack')) }))
     .patch('/api/v1/stacks/:stack', update)
     .put('/api/v1/stacks/:stack', update)

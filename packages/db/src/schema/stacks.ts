@@ -20,6 +20,11 @@ export const stacks = sqliteTable('stacks', {
     .notNull()
     .default({}),
   serviceFilter: text('service_filter', { mode: 'json' }).$type<string[]>().notNull().default([]),
+  /** Host policy rules and host path prefixes this stack may use beyond the server's policy. */
+  policyExceptions: text('policy_exceptions', { mode: 'json' })
+    .$type<string[]>()
+    .notNull()
+    .default([]),
   autoDeploy: integer('auto_deploy', { mode: 'boolean' }).notNull().default(false),
   reconcileIntervalSeconds: integer('reconcile_interval_seconds').notNull().default(0),
   autoRollback: integer('auto_rollback', { mode: 'boolean' }).notNull().default(true),

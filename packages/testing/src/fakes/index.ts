@@ -1,2 +1,3 @@
 export * from './clock';
+export * from './compose-config';
 export * from './runner';

@@ -1,4 +1,5 @@
 import type { CommandRunner, OutputLine, RunOptions, RunResult } from '@simpledeploy/core';
+import { fakeComposeConfig } from './compose-config';
 
 export interface FakeCall {
   file: string;
@@ -27,7 +28,8 @@ export const sub =
 
 /**
  * A CommandRunner that records every call and answers from a script keyed by argv.
- * Unscripted commands succeed with no output. `alive` counts calls in progress.
+ * Unscripted commands succeed with no output, but for `compose config --format json`,
+ * which answers a model of the files (fakeComposeConfig). `alive` counts calls in progress.
  */
 export function createFakeRunner() {
   const calls: FakeCall[] = [];
@@ -67,11 +69,14 @@ export function createFakeRunner() {
       const idx = findLastIndex(script, (s) => s.match(call.args));
       const rule = idx >= 0 ? script[idx] : undefined;
       if (rule?.once) script.splice(idx, 1);
+      // Unscripted `config --format json` answers a model read from the files, as compose would.
       const res = rule
         ? typeof rule.respond === 'function'
           ? rule.respond(call)
           : rule.respond
-        : {};
+        : isConfigJson(call.args)
+          ? fakeComposeConfig(call)
+          : {};
       alive++;
       maxAlive = Math.max(maxAlive, alive);
       try {
@@ -116,6 +121,9 @@ export function composeSubcommand(args: string[]): string {
   }
   return '';
 }
+
+const isConfigJson = (args: string[]) =>
+  composeSubcommand(args) === 'config' && args.includes('--format') && args.includes('json');
 
 function findLastIndex<T>(arr: T[], pred: (t: T) => boolean): number {
   for (let i = arr.length - 1; i >= 0; i--) if (pred(arr[i] as T)) return i;

@@ -1,0 +1,1 @@
+ALTER TABLE `stacks` ADD `policy_exceptions` text DEFAULT '[]' NOT NULL;
