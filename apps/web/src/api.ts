@@ -199,7 +199,8 @@ export function errorFromBody(status: number, body: unknown): ApiError {
 
 /**
  * Per-field messages from an error's details, when the server names fields.
- * Accepts `{fields: {name: msg}}`, `{field: 'name'}` or `{issues: [{path, message}]}`.
+ * Accepts `{fields: {name: msg}}`, `{field: 'name'}`, `{issues: [{path, message}]}`, the
+ * server's `{problems: ['field: …']}` and a policy refusal's `{violations: [...]}`.
  */
 export function fieldErrors(error: unknown): Record<string, string> {
   if (!(error instanceof ApiError)) return {};
@@ -211,6 +212,23 @@ export function fieldErrors(error: unknown): Record<string, string> {
     }
   }
   if (typeof d.field === 'string') out[d.field] = error.message;
+  // A host policy refusal (422 POLICY): every violation, shown on the compose field.
+  if (Array.isArray(d.violations)) {
+    out.compose = (
+      d.violations as Array<{ service?: unknown; rule?: unknown; value?: unknown; fix?: unknown }>
+    )
+      .map(
+        (v) =>
+          `${v.service ? `${String(v.service)}: ` : ''}${String(v.rule)} (${String(v.value)}): ${String(v.fix)}`,
+      )
+      .join('\n');
+  }
+  if (Array.isArray(d.problems)) {
+    for (const p of d.problems as unknown[]) {
+      const m = /^([a-z_]+)[.:\s]/.exec(String(p));
+      if (m?.[1] && !out[m[1]]) out[m[1]] = String(p);
+    }
+  }
   if (Array.isArray(d.issues)) {
     for (const issue of d.issues as Array<{ path?: unknown; message?: unknown }>) {
       const path = Array.isArray(issue.path) ? issue.path.join('.') : String(issue.path ?? '');
