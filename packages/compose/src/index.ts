@@ -1,5 +1,6 @@
 export * from './args';
 export * from './checks';
 export * from './drift';
+export * from './inline';
 export * from './policy';
 export * from './ps';

@@ -85,7 +85,17 @@ describe('deploy flow', () => {
     expect(t.runner.calls[0]?.options.cwd).toBe(join(t.dataDir, 'stacks', s.id, 'check'));
     expect(t.runner.calls.slice(1).map((c) => [c.file, ...c.args])).toEqual([
       ['docker', ...base, 'config', '--format', 'json'],
-      ['docker', ...base, 'pull'],
+      ['docker', ...base, 'pull', '--ignore-buildable'],
+      // Containers a killed compose left renamed mid-recreate are looked for before up.
+      [
+        'docker',
+        'ps',
+        '-a',
+        '--filter',
+        'label=com.docker.compose.project=simpledeploy-web',
+        '--format',
+        '{{.ID}}\t{{.Names}}',
+      ],
       ['docker', ...base, 'up', '-d', '--remove-orphans', '--wait'],
     ]);
   });
@@ -125,6 +135,14 @@ describe('deploy flow', () => {
     await t.deployer.waitFor(t.deployer.deploy('noop', { trigger: 'manual' }).deployment.id);
     expect(t.runner.calls.map((c) => tailArgs(c.args))).toEqual([
       ['config', '--format', 'json'],
+      [
+        'ps',
+        '-a',
+        '--filter',
+        'label=com.docker.compose.project=simpledeploy-noop',
+        '--format',
+        '{{.ID}}\t{{.Names}}',
+      ],
       ['up', '-d', '--remove-orphans'],
       ['ps', '--all', '--format', 'json'],
     ]);
@@ -133,13 +151,13 @@ describe('deploy flow', () => {
       stdout: '{"Service":"web","Name":"w1","State":"running","Health":"starting"}\n',
     });
     await t.deployer.waitFor(t.deployer.deploy('noop', { trigger: 'manual' }).deployment.id);
-    expect(t.runner.subcommands()).toEqual(['config', 'up', 'ps', 'up']);
+    expect(t.runner.subcommands()).toEqual(['config', 'ps', 'up', 'ps', 'up']);
     expect(t.runner.calls.at(-1)?.args).toContain('--wait');
     t.runner.calls.length = 0;
     await t.deployer.waitFor(
       t.deployer.deploy('noop', { trigger: 'manual', force: true }).deployment.id,
     );
-    expect(t.runner.subcommands()).toEqual(['config', 'config', 'pull', 'up']);
+    expect(t.runner.subcommands()).toEqual(['config', 'config', 'pull', 'ps', 'up']);
   });
 
   it('limits pull and up to the service filter', async () => {
@@ -148,7 +166,7 @@ describe('deploy flow', () => {
     const { deployment } = t.deployer.deploy('f', { trigger: 'manual' });
     await t.deployer.waitFor(deployment.id);
     const of = (word: string) => t.runner.calls.find((c) => composeSubcommand(c.args) === word);
-    expect(of('pull')?.args.slice(-3)).toEqual(['pull', 'web', 'db']);
+    expect(of('pull')?.args.slice(-4)).toEqual(['pull', '--ignore-buildable', 'web', 'db']);
     expect(of('up')?.args.slice(-2)).toEqual(['web', 'db']);
   });
 
@@ -381,7 +399,7 @@ describe('rollback', () => {
     expect(done.status).toBe('rolled_back');
     expect(done.error).toContain('is unhealthy');
     expect(t.stacks.get('r').current_version_id).toBe(good.version_id);
-    expect(t.runner.subcommands().slice(-4)).toEqual(['pull', 'up', 'config', 'up']);
+    expect(t.runner.subcommands().slice(-6)).toEqual(['pull', 'ps', 'up', 'config', 'ps', 'up']);
   });
 
   it('leaves a failed deploy failed when auto_rollback is off', async () => {
@@ -488,5 +506,101 @@ describe('crash safety and lifecycle', () => {
       /not deleted/,
     );
     expect(t.stacks.get('keep').name).toBe('keep');
+  });
+});
+
+describe('deploys that end on a known version', () => {
+  const deployed = async (t: ReturnType<typeof setup>, name: string) =>
+    t.deployer.waitFor(t.deployer.deploy(name, { trigger: 'manual' }).deployment.id);
+
+  it('returns to the version that ran when the deployment started, never to an older one', async () => {
+    const t = setup();
+    await t.stacks.create({ name: 'back', compose: compose('v1') });
+    const v1 = await deployed(t, 'back');
+    await t.stacks.update('back', { compose: compose('v2') });
+    const v2 = await deployed(t, 'back');
+    expect(v2.version_id).not.toBe(v1.version_id);
+    const rb = t.deployer.rollback('back', v1.version_id ?? undefined);
+    expect((await t.deployer.waitFor(rb.id)).status).toBe('succeeded');
+    // The re-apply a cancel queues (a rollback to the running v1) fails its first up, as
+    // after a compose killed mid-recreate: it must retry v1, not cascade into v2.
+    t.runner.once(sub('up'), { exitCode: 1, stderr: 'Conflict. The container name is in use' });
+    const again = t.deployer.rollback('back', v1.version_id ?? undefined);
+    const done = await t.deployer.waitFor(again.id);
+    expect(done.status).toBe('rolled_back');
+    expect(done.error).toContain(v1.version_id);
+    expect(t.stacks.get('back').current_version_id).toBe(v1.version_id);
+    const ups = t.runner.calls.filter((c) => composeSubcommand(c.args) === 'up');
+    const file = (c: (typeof ups)[number]) => c.args[c.args.indexOf('-f') + 1] ?? '';
+    expect(readFileSync(file(ups.at(-1) as (typeof ups)[number]), 'utf8')).toContain('web:v1');
+  });
+
+  it('puts back a container compose left renamed mid-recreate before up', async () => {
+    const t = setup();
+    await t.stacks.create({ name: 'ren', compose: compose('v1') });
+    t.runner.on((args) => args[0] === 'ps' && args.includes('-a'), {
+      stdout:
+        '0123456789abcdef\t0123456789ab_simpledeploy-ren-web-1\nfedcba987654\tsimpledeploy-ren-web-1\n',
+    });
+    expect((await deployed(t, 'ren')).status).toBe('succeeded');
+    const docker = t.runner.calls
+      .filter((c) => c.args[0] === 'rm' || c.args[0] === 'rename')
+      .map((c) => c.args);
+    expect(docker).toEqual([
+      ['rm', '-f', 'simpledeploy-ren-web-1'],
+      ['rename', '0123456789abcdef', 'simpledeploy-ren-web-1'],
+    ]);
+    const log = t.deployer.getDeployment(t.deployer.currentDeploymentId('ren')).log;
+    expect(log.map((l) => l.text).join('\n')).toContain('left by an interrupted recreate');
+  });
+
+  it('builds the services with a build section, after pulling only the others', async () => {
+    const files = {
+      'compose.yaml': `services:\n  app:\n    image: local/app:1\n    build: ./app\n  db:\n    image: 127.0.0.1:5000/db:1\n`,
+      'app/Dockerfile': 'FROM scratch\n',
+    };
+    const sources: SourceResolver = {
+      resolve: async () => ({
+        state: { files, composeFiles: ['compose.yaml'], variables: {}, services: [] },
+        commit: 'c'.repeat(40),
+      }),
+    };
+    const t = setup({ sources });
+    await t.stacks.create({ name: 'b', repo_url: 'https://git.example/o/b.git' });
+    expect((await deployed(t, 'b')).status).toBe('succeeded');
+    const subs = t.runner.calls.map((c) => tailArgs(c.args).slice(0, 3));
+    expect(subs).toContainEqual(['pull', '--ignore-buildable']);
+    expect(subs).toContainEqual(['build', 'app']);
+    expect(t.runner.subcommands().indexOf('build')).toBeLessThan(
+      t.runner.subcommands().lastIndexOf('up'),
+    );
+  });
+
+  it('refuses an inline stack that builds, or mounts a file it cannot have', async () => {
+    const t = setup();
+    await expect(
+      t.stacks.create({ name: 'ib', compose: 'services:\n  a:\n    image: x\n    build: .\n' }),
+    ).rejects.toThrow(/inline stack has no files to build from/);
+    await expect(
+      t.stacks.create({
+        name: 'if',
+        compose:
+          'services:\n  a:\n    image: x\n    volumes: ["./nginx.conf:/etc/nginx/nginx.conf"]\n',
+      }),
+    ).rejects.toThrow(/a file an inline stack cannot have/);
+    // A data directory is fine: Docker creates it.
+    await t.stacks.create({
+      name: 'id',
+      compose: 'services:\n  a:\n    image: x\n    volumes: ["./data:/data"]\n',
+    });
+  });
+
+  it('deploys an auto_deploy stack as soon as it is created', async () => {
+    const t = setup();
+    const s = await t.stacks.create({ name: 'auto', compose: compose('v1'), auto_deploy: true });
+    expect(s.status).toBe('queued');
+    const id = t.deployer.currentDeploymentId('auto');
+    const done = await t.deployer.waitFor(id);
+    expect(done).toMatchObject({ status: 'succeeded', trigger: 'api' });
   });
 });

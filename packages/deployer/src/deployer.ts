@@ -53,6 +53,7 @@ import {
 } from '@simpledeploy/db';
 import pLimit from 'p-limit';
 import { type ComposeSession, openComposeSession } from './compose-session';
+import { repairInterruptedRecreate } from './interrupted-recreate';
 import { createLogBus, type LogBus } from './log-bus';
 import { checkPolicy, policyError, policyMessage } from './policy-gate';
 import type { SourceResolver } from './sources';
@@ -121,6 +122,15 @@ type AbortReason = 'cancel' | 'timeout' | 'shutdown';
 interface Active {
   stackId: string;
   controller: AbortController;
+}
+
+/** Services of compose's model that have a build section, within the service filter. */
+function buildableServices(model: unknown, filter: string[]): string[] {
+  const services =
+    (model as { services?: Record<string, { build?: unknown }> } | undefined)?.services ?? {};
+  return Object.entries(services)
+    .filter(([name, svc]) => svc?.build !== undefined && (!filter.length || filter.includes(name)))
+    .map(([name]) => name);
 }
 
 /** A failure of one deploy step: its message is what the deployment's `error` says. */
@@ -319,7 +329,7 @@ export function createDeployer(deps: DeployerDeps) {
 
   /**
    * Judges a session against the policy; a refusal becomes the step's error, with every
-   * violation in the log. Returns undefined when the stack may run.
+   * violation in the log. When the stack may run, returns compose's model of it.
    */
   async function gate(
     depId: string,
@@ -327,7 +337,7 @@ export function createDeployer(deps: DeployerDeps) {
     s: ComposeSession,
     redact: Redact,
     signal: AbortSignal,
-  ): Promise<Applied | undefined> {
+  ): Promise<Applied & { model?: unknown }> {
     const verdict = await checkPolicy(s, {
       runner,
       docker,
@@ -335,7 +345,7 @@ export function createDeployer(deps: DeployerDeps) {
       signal,
       describeFailure: (stderr) => tail(stderr, redact),
     });
-    if (verdict.ok) return undefined;
+    if (verdict.ok) return { ok: true, aborted: false, model: verdict.model };
     if ('error' in verdict) return { ok: false, aborted: verdict.aborted, error: verdict.error };
     for (const v of verdict.violations)
       bus.append(
@@ -363,9 +373,9 @@ export function createDeployer(deps: DeployerDeps) {
     await rm(dir, { recursive: true, force: true });
     const s = await session(stack, secrets, state, dir);
     try {
-      const refused = await gate(depId, stack, s, redact, signal);
-      if (refused?.aborted) throw new StepError('aborted');
-      if (refused) throw new StepError(refused.error ?? 'the host policy refused the stack');
+      const judged = await gate(depId, stack, s, redact, signal);
+      if (judged.aborted) throw new StepError('aborted');
+      if (!judged.ok) throw new StepError(judged.error ?? 'the host policy refused the stack');
     } finally {
       await s.dispose();
       await rm(dir, { recursive: true, force: true });
@@ -387,15 +397,16 @@ export function createDeployer(deps: DeployerDeps) {
     try {
       // The gate, as late as possible before anything is touched: on the files as they are
       // in the deploy dir now (a running container may have planted symlinks there).
-      const refused = await gate(depId, stack, s, redact, signal);
-      if (refused) return refused;
+      const judged = await gate(depId, stack, s, redact, signal);
+      if (!judged.ok) return judged;
       if (steps.pull) {
+        // Images built here are not in any registry: pull the others only.
         const pull = await compose(
           depId,
           redact,
           target,
           'pull',
-          [...state.services],
+          ['--ignore-buildable', ...state.services],
           env,
           signal,
           dir,
@@ -409,6 +420,26 @@ export function createDeployer(deps: DeployerDeps) {
           };
         }
       }
+      // Built images come from the version's own files: built on every deploy and rollback
+      // (the cache makes an unchanged build quick), so the tag holds this version's build.
+      const buildable = buildableServices(judged.model, state.services);
+      if (buildable.length && !steps.converge) {
+        const build = await compose(depId, redact, target, 'build', buildable, env, signal, dir);
+        if (build.aborted) return { ok: false, aborted: true };
+        if (build.exitCode !== 0)
+          return {
+            ok: false,
+            aborted: false,
+            error: `building images failed: ${tail(build.stderr, redact)}`,
+          };
+      }
+      // A compose killed mid-recreate (a cancel, a kill -9 of the server) left its work
+      // half done; put the containers back or this up fails on a name conflict.
+      for (const line of await repairInterruptedRecreate(runner, docker, target.project, {
+        env,
+        signal,
+      }))
+        bus.append(depId, 'system', line, now());
       touched.add(depId);
       const run = (sub: string, extra: string[]) =>
         compose(depId, redact, target, sub, extra, env, signal, dir);
@@ -633,7 +664,9 @@ export function createDeployer(deps: DeployerDeps) {
           error: `canceled during docker compose up; deployment ${rb.id} re-applies version ${previousGood.id}`,
         });
       }
-      const good = stack.autoRollback ? lastGoodVersion(db, stack.id, version?.id) : undefined;
+      // Back to what ran when this deployment started, and never further: a failed re-apply
+      // must not cascade into an older version the user had rolled away from.
+      const good = stack.autoRollback ? previousGood : undefined;
       if (!good) return finish(depId, status, { error: message });
       const back = await reapply(depId, stack, secrets, redact, good);
       if (back.ok) {
@@ -852,7 +885,7 @@ export function createDeployer(deps: DeployerDeps) {
     async judge(
       draft: Pick<StackRow, 'name' | 'policyExceptions'>,
       state: DesiredState,
-    ): Promise<void> {
+    ): Promise<{ model: unknown; root: string }> {
       const s = await scratchSession(draft.name, state);
       try {
         const verdict = await checkPolicy(s, {
@@ -861,7 +894,7 @@ export function createDeployer(deps: DeployerDeps) {
           policy: mergeExceptions(serverPolicy, draft.policyExceptions ?? []),
           describeFailure: (stderr) => tail(stderr, deps.redact),
         });
-        if (verdict.ok) return;
+        if (verdict.ok) return { model: verdict.model, root: s.dir };
         if ('error' in verdict) throw validation(verdict.error, { field: 'compose' });
         throw policyError(verdict.violations);
       } finally {

@@ -1,4 +1,4 @@
-import { checkComposeYaml } from '@simpledeploy/compose';
+import { checkComposeYaml, inlineProblems } from '@simpledeploy/compose';
 import {
   assertStackName,
   type Clock,
@@ -220,12 +220,14 @@ export function createStackService(deps: StackServiceDeps) {
     row: Pick<StackRow, 'name' | 'compose' | 'composeVariables' | 'policyExceptions'>,
   ) {
     if (!row.compose) return;
-    await deployer.judge(row, {
+    const { model, root } = await deployer.judge(row, {
       files: { 'compose.yaml': row.compose },
       composeFiles: ['compose.yaml'],
       variables: row.composeVariables ?? {},
       services: [],
     });
+    const problems = inlineProblems(model, root);
+    if (problems.length) throw validation(problems.join('; '), { field: 'compose', problems });
   }
 
   function checkSource(row: Pick<StackRow, 'compose' | 'repoUrl'>) {
@@ -282,6 +284,8 @@ export function createStackService(deps: StackServiceDeps) {
         updatedAt: t,
       });
       deployer.emit({ type: 'stack', stackId: row.id });
+      // auto_deploy means now too, not at the first poll minutes later.
+      if (row.autoDeploy) deployer.deploy(row.id, { trigger: 'api' });
       return view(row);
     },
 

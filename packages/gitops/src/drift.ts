@@ -16,7 +16,7 @@ import {
   type Logger,
   type SecretBox,
 } from '@simpledeploy/core';
-import { type Db, getVersion, type StackRow, type VersionRow } from '@simpledeploy/db';
+import { type Db, getVersion, type StackRow, updateStack, type VersionRow } from '@simpledeploy/db';
 import { type Deployer, decryptSecrets } from '@simpledeploy/deployer';
 
 export interface DriftServiceDeps {
@@ -144,6 +144,12 @@ export function createDriftService(deps: DriftServiceDeps) {
             token,
           })
         ).commit;
+        // What was just learnt is the stack's too: its JSON must not say remote_commit null
+        // and behind false while this report says behind (polling off).
+        if (remote && remote !== stack.remoteCommit) {
+          updateStack(db, stack.id, { remoteCommit: remote });
+          deployer.emit({ type: 'stack', stackId: stack.id });
+        }
       } catch (err) {
         // An unreachable git server must not hide what the engine says.
         error = isAppError(err) ? err.message : 'asking the git server failed';

@@ -121,22 +121,25 @@ describe('reconciler: polling', () => {
 
   it('deploys a new commit with auto_deploy (trigger poll), once per commit', async () => {
     const t = setup();
+    // auto_deploy deploys at create already, not at the first poll.
     await t.stacks.create(gitStack({ auto_deploy: true }));
-    t.reconciler.start();
-    await t.clock.advance(5_000);
     await until(() => t.deployments('app').length === 1 && settled(t, 'app'));
     expect(t.deployments('app')[0]).toMatchObject({
-      trigger: 'poll',
-      ref: C1,
+      trigger: 'api',
       git_commit: C1,
       status: 'succeeded',
     });
+    t.reconciler.start();
+    await t.clock.advance(5_000);
+    await until(() => t.remote.calls >= 1);
     expect(t.stacks.get('app')).toMatchObject({ deployed_commit: C1, behind: false });
+    // The first poll finds the deployed commit: nothing to do.
+    expect(t.deployments('app')).toHaveLength(1);
 
     t.remote.commit = C2;
     await t.clock.advance(10_000);
     await until(() => t.deployments('app').length === 2 && settled(t, 'app'));
-    expect(t.deployments('app')[0]).toMatchObject({ trigger: 'poll', git_commit: C2 });
+    expect(t.deployments('app')[0]).toMatchObject({ trigger: 'poll', ref: C2, git_commit: C2 });
 
     // Nothing new: no deploy.
     await t.clock.advance(10_000);
