@@ -71,11 +71,11 @@ const webCompose = (image: string, port: number, extra = '') =>
   `services:\n  web:\n    image: ${image}\n    ports:\n      - "127.0.0.1:${port}:${WEB_CONTAINER_PORT}"\n${extra}`;
 
 /**
- * PID 1 ignores SIGTERM and may take a minute to stop: recreating it leaves compose
+ * PID 1 ignores SIGTERM and takes 15 s to stop: recreating it leaves compose
  * waiting silently, so nothing it writes to a dead server's pipe ends it.
  */
 const slowStopCompose = (tag: string) =>
-  `services:\n  worker:\n    image: ${images.sleeper}\n    command: ["/bin/sh", "-c", "trap '' TERM; while :; do sleep 1; done"]\n    stop_grace_period: 60s\n    environment:\n      TAG: ${tag}\n`;
+  `services:\n  worker:\n    image: ${images.sleeper}\n    command: ["/bin/sh", "-c", "trap '' TERM; while :; do sleep 1; done"]\n    stop_grace_period: 15s\n    environment:\n      TAG: ${tag}\n`;
 
 const creds = {
   docker_registry: registry.host,
@@ -173,6 +173,34 @@ describe('kill -9 of the server mid-deploy, then a restart', () => {
     expect(body.trim()).toBe('v2');
     const other = await second.api('POST', '/api/v1/stacks/other/deploy?wait=true');
     expect(other.json.deployment.status, other.json.deployment.error).toBe('succeeded');
+
+    // The recreate the kill interrupted left a container under compose's temporary name;
+    // the next deploy of that stack repairs it and ends with one container, on the new version.
+    const names = () =>
+      execFileSync(
+        'docker',
+        [
+          'ps',
+          '-a',
+          '--filter',
+          `label=com.docker.compose.project=${prefix}-slowstop`,
+          '--format',
+          '{{.Names}}',
+        ],
+        { encoding: 'utf8' },
+      )
+        .split('\n')
+        .filter(Boolean);
+    expect(
+      names().some((n) => /^[0-9a-f]{12}_/.test(n)),
+      names().join(' '),
+    ).toBe(true);
+    await second.api('PATCH', '/api/v1/stacks/slowstop', {
+      compose: slowStopCompose('c').replace('stop_grace_period: 15s', 'stop_grace_period: 1s'),
+    });
+    const repaired = await second.api('POST', '/api/v1/stacks/slowstop/deploy?wait=true');
+    expect(repaired.json.deployment.status, repaired.json.deployment.error).toBe('succeeded');
+    expect(names()).toEqual([`${prefix}-slowstop-worker-1`]);
 
     second.child.kill('SIGTERM');
     await second.exited;

@@ -94,7 +94,7 @@ describe('deploy flow', () => {
         '--filter',
         'label=com.docker.compose.project=simpledeploy-web',
         '--format',
-        '{{.ID}}\t{{.Names}}',
+        '{{.ID}}\t{{.Names}}\t{{.State}}',
       ],
       ['docker', ...base, 'up', '-d', '--remove-orphans', '--wait'],
     ]);
@@ -141,7 +141,7 @@ describe('deploy flow', () => {
         '--filter',
         'label=com.docker.compose.project=simpledeploy-noop',
         '--format',
-        '{{.ID}}\t{{.Names}}',
+        '{{.ID}}\t{{.Names}}\t{{.State}}',
       ],
       ['up', '-d', '--remove-orphans'],
       ['ps', '--all', '--format', 'json'],
@@ -535,20 +535,25 @@ describe('deploys that end on a known version', () => {
     expect(readFileSync(file(ups.at(-1) as (typeof ups)[number]), 'utf8')).toContain('web:v1');
   });
 
-  it('puts back a container compose left renamed mid-recreate before up', async () => {
+  it('repairs what a compose killed mid-recreate left before up', async () => {
     const t = setup();
     await t.stacks.create({ name: 'ren', compose: compose('v1') });
     t.runner.on((args) => args[0] === 'ps' && args.includes('-a'), {
-      stdout:
-        '0123456789abcdef\t0123456789ab_simpledeploy-ren-web-1\nfedcba987654\tsimpledeploy-ren-web-1\n',
+      stdout: [
+        // compose 2.26: the replacement under a temporary name, never started, beside the old
+        'aaaaaaaaaaaa0000\tfedcba987654_simpledeploy-ren-web-1\tcreated',
+        'fedcba9876540000\tsimpledeploy-ren-web-1\trunning',
+        // older compose: the old container renamed, alone
+        '0123456789ab0000\t0123456789ab_simpledeploy-ren-worker-1\texited',
+      ].join('\n'),
     });
     expect((await deployed(t, 'ren')).status).toBe('succeeded');
     const docker = t.runner.calls
       .filter((c) => c.args[0] === 'rm' || c.args[0] === 'rename')
       .map((c) => c.args);
     expect(docker).toEqual([
-      ['rm', '-f', 'simpledeploy-ren-web-1'],
-      ['rename', '0123456789abcdef', 'simpledeploy-ren-web-1'],
+      ['rm', '-f', 'aaaaaaaaaaaa0000'],
+      ['rename', '0123456789ab0000', 'simpledeploy-ren-worker-1'],
     ]);
     const log = t.deployer.getDeployment(t.deployer.currentDeploymentId('ren')).log;
     expect(log.map((l) => l.text).join('\n')).toContain('left by an interrupted recreate');

@@ -1,14 +1,16 @@
 import type { CommandRunner } from '@simpledeploy/core';
 
 /**
- * Compose recreates a container by renaming the old one `<id12>_<name>`, creating the
- * new one as `<name>`, then removing the old. A compose killed in between (a cancel, a
- * `kill -9` of the server) leaves the renamed container behind, and every later `up` of
- * the project fails with `Conflict. The container name … is already in use`.
+ * Compose recreates a container through a temporary name `<id12>_<name>` (compose 2.26
+ * creates the replacement under it, stops and removes the old container, then renames the
+ * replacement; older releases renamed the old container instead). A compose killed in
+ * between (a cancel, a `kill -9` of the server) leaves a container under the temporary
+ * name, and a later `up` can fail with `Conflict. The container name … is already in use`.
  *
- * The repair puts things back as they were before the recreate: the half-made new
- * container (never the one with the data) is removed, and the old one gets its name
- * back, so compose recreates it normally and carries its anonymous volumes over.
+ * The repair, before every `up`: a temporary-named container that was never started,
+ * beside one that has the real name, is a half-made replacement and is removed (the
+ * one with the real name holds the data and keeps running); one alone gets the real name
+ * back, so compose recreates or starts it normally and carries its volumes over.
  * Returns one line per repair, for the deployment log.
  */
 export async function repairInterruptedRecreate(
@@ -25,28 +27,31 @@ export async function repairInterruptedRecreate(
     '--filter',
     `label=com.docker.compose.project=${project}`,
     '--format',
-    '{{.ID}}\t{{.Names}}',
+    '{{.ID}}\t{{.Names}}\t{{.State}}',
   ]);
   if (ps.exitCode !== 0) return [];
-  const names = new Set<string>();
-  const renamed: { id: string; name: string; canonical: string }[] = [];
-  for (const line of ps.stdout.split('\n')) {
-    const [id, name] = line.trim().split('\t');
-    if (!id || !name) continue;
-    names.add(name);
-    const m = /^([0-9a-f]{12})_(.+)$/.exec(name);
-    if (m?.[2] && id.startsWith(m[1] as string)) renamed.push({ id, name, canonical: m[2] });
-  }
+  const rows = ps.stdout
+    .split('\n')
+    .map((l) => l.trim().split('\t'))
+    .filter((r): r is [string, string, string] => !!r[0] && !!r[1])
+    .map(([id, name, state]) => ({ id, name, state: state ?? '' }));
+  const taken = new Set(rows.map((r) => r.name));
   const done: string[] = [];
-  for (const r of renamed) {
-    if (names.has(r.canonical)) {
-      const rm = await run(['rm', '-f', r.canonical]);
-      if (rm.exitCode !== 0) continue;
-      done.push(`removed ${r.canonical}, which an interrupted recreate had only half made`);
+  for (const r of rows) {
+    const canonical = r.name.replace(/^([0-9a-f]{12}_)+/, '');
+    if (canonical === r.name || !canonical) continue;
+    if (taken.has(canonical)) {
+      if (r.state !== 'created') continue; // started: not compose's leftover to judge
+      const rm = await run(['rm', '-f', r.id]);
+      if (rm.exitCode === 0)
+        done.push(`removed ${r.name}, a replacement an interrupted recreate had only half made`);
+      continue;
     }
-    const mv = await run(['rename', r.id, r.canonical]);
-    if (mv.exitCode === 0)
-      done.push(`renamed ${r.name} back to ${r.canonical} (left by an interrupted recreate)`);
+    const mv = await run(['rename', r.id, canonical]);
+    if (mv.exitCode === 0) {
+      taken.add(canonical);
+      done.push(`renamed ${r.name} back to ${canonical} (left by an interrupted recreate)`);
+    }
   }
   return done;
 }
