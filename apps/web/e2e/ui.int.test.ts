@@ -275,6 +275,11 @@ describe('the web UI against a real server, engine and registry', () => {
     ).json();
     expect(stored.deployment.log.length).toBeGreaterThan(1);
     expect(await a.getByTestId('log-line').count()).toBe(stored.deployment.log.length);
+    // compose's progress is on stderr; a successful deploy must not read as a wall of errors.
+    expect(
+      await a.locator('[data-testid="log-line"][data-stream="stderr"]').count(),
+    ).toBeGreaterThan(0);
+    expect(await a.locator('[data-testid="log-line"][data-kind="error"]').count()).toBe(0);
     expect(await httpBody(webPort)).toBe('v1');
     await screenshot(a, 'logs');
   });

@@ -16,6 +16,7 @@ import { useNow, useResource } from '../hooks';
 import { type AnsiSegment, parseAnsi, segmentAttrs, stripAnsi } from '../lib/ansi';
 import { deploymentDuration, formatDuration, humanStatus, shortId, shortSha } from '../lib/format';
 import { appendLines, emptyLog, follow, isAtBottom, type LogBuffer } from '../lib/log-buffer';
+import { KIND_LABEL, logKind } from '../lib/log-kind';
 import { links } from '../lib/route';
 
 const POLL_MS = 2000;
@@ -400,14 +401,13 @@ function LogView({
           {buf.lines.map((l) => (
             <div
               key={l.seq}
-              class={`log-line log-${l.stream}`}
+              class={`log-line log-${logKind(l)}`}
               data-testid="log-line"
               data-stream={l.stream}
+              data-kind={logKind(l)}
             >
               {showTimes ? <span class="log-ts">{(l.ts ?? '').slice(11, 19)}</span> : null}
-              <span class="log-stream">
-                {l.stream === 'stderr' ? 'err' : l.stream === 'system' ? 'sys' : 'out'}
-              </span>
+              <span class="log-stream">{KIND_LABEL[logKind(l)]}</span>
               <span class="log-text">
                 {colours
                   ? segments(l).map((seg, i) => {
