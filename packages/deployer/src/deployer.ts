@@ -944,7 +944,12 @@ export function createDeployer(deps: DeployerDeps) {
     /** For `POST /webhook` without a name: the stack named `default`, else the oldest stack. */
     defaultStackName(): string {
       const all = listStacks(db);
-      const pick = all.find((s) => s.name === 'default') ?? all[0];
+      const pick =
+        all.find((s) => s.name === 'default') ??
+        all.reduce<StackRow | undefined>(
+          (o, s) => (!o || s.createdAt < o.createdAt ? s : o),
+          undefined,
+        );
       if (!pick) throw notFound('stack', 'default');
       return pick.name;
     },

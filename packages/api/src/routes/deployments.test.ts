@@ -108,4 +108,15 @@ describe('deployments API', () => {
     const stack = await json(await call('GET', '/api/v1/stacks/default'));
     expect(body.deployment).toMatchObject({ trigger: 'webhook', stack_id: stack.stack.id });
   });
+
+  it('deploys the oldest stack from POST /webhook when none is named default, not the first by name', async () => {
+    const { call, domain } = setup();
+    await call('POST', '/api/v1/stacks', { name: 'zeta', compose: compose('v1') });
+    await domain.clock.advance(1000);
+    await call('POST', '/api/v1/stacks', { name: 'alpha', compose: compose('v1') });
+    const res = await call('POST', '/webhook', {});
+    expect(res.status).toBe(202);
+    const zeta = (await json(await call('GET', '/api/v1/stacks/zeta'))).stack;
+    expect((await json(res)).deployment.stack_id).toBe(zeta.id);
+  });
 });
