@@ -15,6 +15,7 @@ import { logRoutes } from './routes/logs';
 import { metricsRoutes } from './routes/metrics';
 import { policyRoutes } from './routes/policy';
 import { stackRoutes } from './routes/stacks';
+import { isSupervisorWebhook, supervisorRoutes } from './supervisor/routes';
 import { createNodeWebSocket } from './websocket';
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -22,6 +23,8 @@ export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 // The WebSocket routes (routes/logs.ts, routes/events.ts): the only ones that take `?token=`.
 const WEBSOCKET_ROUTE = /^\/api\/v1\/(?:(?:deployments|stacks)\/[^/]+\/logs|events)\/ws$/;
 const isWebSocketRoute = (c: Context) => WEBSOCKET_ROUTE.test(c.req.path);
+// Git-host webhooks authenticate themselves (a signature, or the API key).
+const isWebhook = (c: Context) => isStackWebhook(c) || isSupervisorWebhook(c);
 
 /**
  * The HTTP app: middleware, error mapping and routes, with every capability taken from
@@ -32,7 +35,7 @@ export function createApi(deps: AppDeps) {
   const maxSize = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const auth = apiKeyAuth({
     apiKey: deps.apiKey,
-    exempt: isStackWebhook,
+    exempt: isWebhook,
     queryTokenRoutes: isWebSocketRoute,
   });
   const root = new Hono<AppEnv>();
@@ -54,7 +57,7 @@ export function createApi(deps: AppDeps) {
         ? (_c, next) => next()
         : authFailureLimit({
             clock: deps.clock ?? systemClock,
-            isWebhook: isStackWebhook,
+            isWebhook,
             ...deps.rateLimit,
           }),
     )
@@ -73,6 +76,9 @@ export function createApi(deps: AppDeps) {
     )
     .use('/api/v1/*', auth)
     .use('/webhook', auth)
+    // Supervisor's API (supervisor/routes.ts), under its own paths.
+    .use('/stacks', auth)
+    .use('/stacks/*', auth)
     .route('/', healthRoutes(deps))
     .route('/', metricsRoutes(deps))
     .route('/', stackRoutes(deps.domain))
@@ -80,7 +86,8 @@ export function createApi(deps: AppDeps) {
     .route('/', deploymentRoutes(deps.domain))
     .route('/', logRoutes(deps.domain.deployer, nodeWs.upgradeWebSocket))
     .route('/', eventRoutes(deps.domain, nodeWs.upgradeWebSocket))
-    .route('/', gitopsRoutes(deps.domain, deps.apiKey));
+    .route('/', gitopsRoutes(deps.domain, deps.apiKey))
+    .route('/', supervisorRoutes({ domain: deps.domain, apiKey: deps.apiKey, clock: deps.clock }));
   return { app, injectWebSocket: nodeWs.injectWebSocket, wss: nodeWs.wss };
 }
 

@@ -439,6 +439,11 @@ const jsonBodyRoutes: [string, string][] = [
   ['POST', '/api/v1/stacks/web/rollback'],
   ['POST', '/api/v1/stacks/web/control'],
   ['POST', '/webhook'],
+  // Supervisor's API
+  ['POST', '/stacks'],
+  ['PATCH', '/stacks/gitapp'],
+  ['PUT', '/stacks/gitapp'],
+  ['POST', '/stacks/web/control'],
 ];
 const notObjects: [string, string][] = [
   ['invalid JSON', '{"name": '],
@@ -653,6 +658,165 @@ for (const [label, stack, headers, body, status] of hookCases) {
   });
 }
 
+// --- Supervisor's API: stack fields, control commands, log entries, webhook ------------------
+const supervisorStack = {
+  name: 'sv',
+  git_repository: 'https://git.example/o/sv.git',
+  git_reference: 'refs/heads/main',
+  compose_file: 'docker-compose.yml',
+  strategy: 'polling',
+  polling_interval: '300',
+};
+const badSupervisorFields: [field: string, value: unknown, message: RegExp][] = [
+  ['git_repository', 1, /git_repository/],
+  ['git_repository', 'file:///etc', /git_repository/],
+  ['git_repository', 'ssh://git@github.com/o/r.git', /git_repository/],
+  ['git_username', 1, /git_username/],
+  ['git_token', 't'.repeat(5000), /git_token is too large/],
+  ['git_reference', 'a b', /git_reference is not a valid/],
+  ['git_reference', 1, /git_reference/],
+  ['compose_file', '../x.yml', /compose_file must stay inside/],
+  ['compose_file', '/etc/passwd', /compose_file must be a path relative/],
+  ['compose_includes', 'x.yml', /compose_includes must be a list/],
+  ['compose_includes', ['../x.yml'], /compose_includes\[0\] must stay inside/],
+  ['compose_variables', 'A=1', /compose_variables must be an object/],
+  ['compose_variables', { COMPOSE_FILE: 'x' }, /setting of docker compose/],
+  ['strategy', 'cron', /strategy must be "polling" or "webhook"/],
+  ['strategy', 1, /strategy must be/],
+  ['polling_interval', 'soon', /polling_interval must be a whole number/],
+  ['polling_interval', '1.5', /polling_interval must be a whole number/],
+  ['polling_interval', -1, /polling_interval must be a whole number/],
+  ['polling_interval', 3, /polling_interval must be a whole number of seconds from 5/],
+  ['polling_interval', 1e12, /polling_interval/],
+  ['polling_interval', [300], /polling_interval/],
+  ['signature_header', 'X Sig', /signature_header: must be an HTTP header name/],
+  ['signature_header', 'X-Sig\r\nX-Evil: 1', /signature_header/],
+  ['signature_header', 'x'.repeat(200), /signature_header is too large/],
+  ['signature_secret', 1, /signature_secret/],
+  ['colour', 'blue', /unknown field "colour"/],
+];
+for (const [field, value, message] of badSupervisorFields) {
+  const rendered = JSON.stringify(value)?.slice(0, 30);
+  add({
+    label: `Supervisor create: ${field} = ${rendered}`,
+    method: 'POST',
+    path: '/stacks',
+    body: { ...supervisorStack, [field]: value },
+    status: 400,
+    message,
+  });
+  add({
+    label: `Supervisor update: ${field} = ${rendered}`,
+    method: 'PATCH',
+    path: '/stacks/gitapp',
+    body: { strategy: 'polling', polling_interval: 60, [field]: value },
+    status: 400,
+    message,
+  });
+}
+for (const [label, body, status, message] of [
+  ['no git_repository', { name: 'sv', strategy: 'webhook' }, 400, /git_repository is required/],
+  [
+    'polling without an interval',
+    { ...supervisorStack, polling_interval: null },
+    400,
+    /needs polling_interval/,
+  ],
+  ['name taken', { ...supervisorStack, name: 'gitapp' }, 409, /already exists/],
+  ['bad name', { ...supervisorStack, name: 'Who Am I' }, 400, /name/],
+  ['wrapped stack not an object', { stack: 'sv' }, 400, /unknown field "stack"/],
+] as const) {
+  add({
+    label: `Supervisor create: ${label}`,
+    method: 'POST',
+    path: '/stacks',
+    body,
+    status,
+    message,
+  });
+}
+add({
+  label: 'Supervisor update: polling without an interval on a stack that does not poll',
+  method: 'PUT',
+  path: '/stacks/gitapp',
+  body: { strategy: 'polling' },
+  status: 400,
+  message: /needs polling_interval/,
+});
+add({
+  label: 'Supervisor update: renaming',
+  method: 'PATCH',
+  path: '/stacks/gitapp',
+  body: { name: 'other' },
+  status: 400,
+  message: /name cannot be changed/,
+});
+for (const [body, message] of [
+  [{}, /command must be one of start, stop, restart, redeploy, pause, unpause/],
+  [{ command: 'invalid' }, /command must be one of/],
+  [{ command: 'down' }, /command must be one of/],
+  [{ command: 'START' }, /command must be one of/],
+  [{ command: ['start'] }, /command must be one of/],
+  [{ command: 'start', services: ['web'] }, /unknown field "services"/],
+] as const) {
+  add({
+    label: `Supervisor control ${JSON.stringify(body)}`,
+    method: 'POST',
+    path: '/stacks/web/control',
+    body,
+    status: 400,
+    message,
+  });
+}
+add({
+  label: 'Supervisor control before the first deploy',
+  method: 'POST',
+  path: '/stacks/gitapp/control',
+  body: { command: 'restart' },
+  status: 409,
+  message: /not been deployed yet/,
+});
+for (const entries of ['lots', '-1', '1.5', '1e3', '', '9999999']) {
+  add({
+    label: `Supervisor log ?entries=${entries}`,
+    method: 'GET',
+    path: `/stacks/web/log?entries=${entries}`,
+    status: 400,
+    message: /entries must be a whole number/,
+  });
+}
+const svHook = (h: Record<string, string>) => ({ 'content-type': 'application/json', ...h });
+for (const [label, stack, headers, body, status] of [
+  ['no signature', 'sigapp', {}, push, 401],
+  ['wrong secret', 'sigapp', { 'x-sig': sign('wrong', push) }, push, 401],
+  ['signature of another body', 'sigapp', { 'x-sig': sign(HOOK_SECRET, '{}') }, push, 401],
+  ['right signature, wrong header', 'sigapp', { 'x-other': sign(HOOK_SECRET, push) }, push, 401],
+  ['unknown digest', 'sigapp', { 'x-sig': `md5=${'0'.repeat(32)}` }, push, 401],
+  ['malformed signature', 'sigapp', { 'x-sig': 'sha256=zz' }, push, 401],
+  [
+    'unknown stack',
+    '8db7fde4-6a11-462e-ba27-6897b7c9281b',
+    { 'x-sig': sign(HOOK_SECRET, push) },
+    push,
+    401,
+  ],
+  ['stack without a secret', 'nosecret', { 'x-sig': '' }, push, 401],
+  ['wrong API key', 'sigapp', { authorization: 'Bearer 4711' }, push, 401],
+  ['API key, unknown stack', 'nope', { 'x-api-key': TEST_KEY }, push, 404],
+  ['body over 1 MiB', 'sigapp', { 'x-sig': 'sha256=00' }, `{"x":"${'y'.repeat(MiB)}"}`, 413],
+  ['signed invalid JSON', 'sigapp', { 'x-sig': sign(HOOK_SECRET, '{"ref":') }, '{"ref":', 400],
+] as const) {
+  add({
+    label: `Supervisor webhook: ${label}`,
+    method: 'POST',
+    path: `/stacks/${stack}/webhook`,
+    body,
+    headers: svHook(headers),
+    anonymous: true,
+    status,
+  });
+}
+
 // --- ids that do not exist, or could not, in every path ----------------------------------
 const badIds = [
   'nope',
@@ -691,6 +855,26 @@ for (const id of badIds) {
       label: `unknown stack ${id.slice(0, 20)}`,
       method,
       path: `/api/v1/stacks/${id}${suffix}`,
+      ...(body === undefined ? {} : { body }),
+      status: 404,
+      message: /does not exist/,
+    });
+  }
+  for (const [method, suffix, body] of [
+    ['GET', ''],
+    ['PATCH', '', { strategy: 'webhook' }],
+    ['PUT', '', { strategy: 'webhook' }],
+    ['DELETE', ''],
+    ['GET', '/stats'],
+    ['GET', '/log'],
+    ['GET', '/log?entries=5'],
+    ['GET', '/log?follow=true'],
+    ['POST', '/control', { command: 'restart' }],
+  ] as const) {
+    add({
+      label: `Supervisor: unknown stack ${id.slice(0, 20)}`,
+      method,
+      path: `/stacks/${id}${suffix}`,
       ...(body === undefined ? {} : { body }),
       status: 404,
       message: /does not exist/,
@@ -804,6 +988,14 @@ const wrongMethods: [string, string][] = [
   ['GET', '/api/v1/stacks/web/nope'],
   ['GET', '/api/v1/stacks/web/versions/x/y'],
   ['GET', '/api/v1/deployments'],
+  ['PATCH', '/stacks'],
+  ['DELETE', '/stacks'],
+  ['POST', '/stacks/web'],
+  ['GET', '/stacks/web/webhook'],
+  ['GET', '/stacks/web/control'],
+  ['POST', '/stacks/web/stats'],
+  ['POST', '/stacks/web/log'],
+  ['GET', '/stacks/web/nope'],
   ['GET', '/../../etc/passwd'],
   ['GET', '/api/v1/stacks/%2e%2e/%2e%2e/etc/passwd'],
 ];
@@ -830,6 +1022,17 @@ const protectedRoutes: [string, string][] = [
   ['GET', '/api/v1/stacks/web/logs'],
   ['POST', '/webhook'],
   ['GET', '/api/v1/nope'],
+  ['GET', '/stacks'],
+  ['GET', '/stacks/'],
+  ['POST', '/stacks'],
+  ['GET', '/stacks/web'],
+  ['PATCH', '/stacks/web'],
+  ['PUT', '/stacks/web'],
+  ['DELETE', '/stacks/web'],
+  ['GET', '/stacks/web/stats'],
+  ['POST', '/stacks/web/control'],
+  ['GET', '/stacks/web/log'],
+  ['GET', '/stacks/nope'],
 ];
 const badCredentials: [string, Record<string, string>][] = [
   ['no key', {}],
@@ -943,6 +1146,13 @@ describe(`bad input: ${cases.length} requests over every route`, () => {
       webhook_secret: HOOK_SECRET,
     });
     await domain.stacks.create({ name: 'nosecret', repo_url: 'https://git.example/o/other.git' });
+    await domain.stacks.create({
+      name: 'sigapp',
+      repo_url: 'https://git.example/o/sig.git',
+      repo_branch: 'main',
+      webhook_secret: HOOK_SECRET,
+      webhook_signature_header: 'X-Sig',
+    });
     await domain.stacks.create({
       name: 'vars',
       compose: svc('    volumes:\n      - ${DATA:-./data}:/data\n'),

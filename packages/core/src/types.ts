@@ -45,7 +45,15 @@ export interface DesiredState {
   services: string[];
 }
 
-export type ControlCommand = 'start' | 'stop' | 'restart' | 'pull' | 'down' | 'scale';
+export type ControlCommand =
+  | 'start'
+  | 'stop'
+  | 'restart'
+  | 'pull'
+  | 'down'
+  | 'scale'
+  | 'pause'
+  | 'unpause';
 export const CONTROL_COMMANDS: readonly ControlCommand[] = [
   'start',
   'stop',
@@ -53,6 +61,8 @@ export const CONTROL_COMMANDS: readonly ControlCommand[] = [
   'pull',
   'down',
   'scale',
+  'pause',
+  'unpause',
 ];
 
 /** One line of deployment output as it is streamed and stored. */

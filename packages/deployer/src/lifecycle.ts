@@ -89,7 +89,7 @@ export function parseControl(body: unknown): ControlRequest {
   return { command: command as ControlCommand, services };
 }
 
-/** Start, stop, restart, pull, scale, down and delete: each recorded in the stack's history. */
+/** Start, stop, restart, pull, pause, unpause, scale, down and delete: each recorded in the stack's history. */
 export function createLifecycle(deps: LifecycleDeps) {
   const { db, runner, clock, deployer } = deps;
   const docker = deps.config.dockerBin ?? 'docker';
@@ -101,6 +101,8 @@ export function createLifecycle(deps: LifecycleDeps) {
       case 'stop':
       case 'restart':
       case 'pull':
+      case 'pause':
+      case 'unpause':
         return [req.command, req.services ?? []];
       case 'down':
         return ['down', ['--remove-orphans']];

@@ -83,6 +83,12 @@ export const stackFields = z.strictObject({
     .min(10)
     .max(24 * 3600),
   webhook_secret: secret,
+  /** A header of the stack's own carrying `<algorithm>=<hex HMAC of the body>` (Supervisor's signature_header). */
+  webhook_signature_header: z
+    .string()
+    .max(128)
+    .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name, like X-Hub-Signature-256')
+    .nullable(),
   docker_registry: z.string().max(255).nullable(),
   docker_username: z.string().max(255).nullable(),
   docker_password: secret,

@@ -173,6 +173,8 @@ export function createStackService(deps: StackServiceDeps) {
     if (patch.deploy_timeout_seconds !== undefined)
       out.deployTimeoutSeconds = patch.deploy_timeout_seconds;
     if (patch.webhook_secret !== undefined) out.webhookSecretEnc = enc(patch.webhook_secret);
+    if (patch.webhook_signature_header !== undefined)
+      out.webhookSignatureHeader = patch.webhook_signature_header;
 
     const touchesRegistries =
       patch.docker_registry !== undefined ||

@@ -87,6 +87,8 @@ export const toEventView = (e: EventRow): EventView => ({
 
 export interface StackView {
   id: string;
+  /** A random UUID; `{stack}` in a path accepts it too (Supervisor's stack id). */
+  uuid: string;
   name: string;
   source: 'inline' | 'git';
   compose: string | null;
@@ -108,6 +110,8 @@ export interface StackView {
   registries: { registry: string; username: string; has_password: boolean }[];
   has_repo_token: boolean;
   has_webhook_secret: boolean;
+  /** A header of the stack's own that carries the webhook's HMAC, besides the git hosts' headers. */
+  webhook_signature_header: string | null;
   has_docker_password: boolean;
   status: StackStatus;
   last_deployment: { id: string; status: DeploymentStatus; finished_at: string | null } | null;
@@ -129,6 +133,7 @@ export function toStackView(
   const reg = secrets.registries;
   return {
     id: row.id,
+    uuid: row.uuid ?? row.id,
     name: row.name,
     source: row.repoUrl ? 'git' : 'inline',
     compose: row.compose,
@@ -153,6 +158,7 @@ export function toStackView(
     })),
     has_repo_token: !!secrets.repoToken,
     has_webhook_secret: !!secrets.webhookSecret,
+    webhook_signature_header: row.webhookSignatureHeader,
     has_docker_password: !!reg.docker?.password,
     status,
     last_deployment: last

@@ -72,6 +72,42 @@ describe('verifyWebhookSignature', () => {
     ).toBeUndefined();
   });
 
+  describe("the stack's own signature header (Supervisor's signature_header)", () => {
+    // Computed independently with `printf 'Hello, World!' | openssl dgst -sha1 -hmac "..."`.
+    const SHA1 = '01dc10d0c83e72ed246219cdd91669667fe2ca59';
+    const SHA512 =
+      '11ed355a617e98134e842012a7944ccf59c10256cb182357bd7e3a42013ff07c376f8c14cf5cc1923da20b51d64256b2fb8ebbf100aa67a61326f61fea8111bc';
+    const verify = (h: Record<string, string>, header = 'X-Signature') =>
+      verifyWebhookSignature(headers(h), bytes(GH_BODY), GH_SECRET, header);
+
+    it.each([
+      ['sha256=<hex>', GH_SIG],
+      ['sha1=<hex>', `sha1=${SHA1}`],
+      ['sha512=<hex>', `sha512=${SHA512}`],
+      ['bare hex, read as sha256', GH_SIG.slice(7)],
+      ['upper case', `SHA1=${SHA1.toUpperCase()}`],
+    ])('accepts %s in the header the stack names, whatever its case', (_what, value) => {
+      expect(verify({ 'x-signature': value })).toBe('custom');
+    });
+
+    it.each([
+      ['another algorithm than it claims', { 'X-Signature': `sha256=${SHA1}` }],
+      ['an algorithm it does not know', { 'X-Signature': `md5=${SHA1}` }],
+      ['a wrong signature', { 'X-Signature': `sha256=${'0'.repeat(64)}` }],
+      ['the right signature in another header', { 'X-Other': GH_SIG }],
+      ['an empty value', { 'X-Signature': '' }],
+      ['a prefix alone', { 'X-Signature': 'sha256=' }],
+    ])('refuses %s', (_what, h) => {
+      expect(verify(h)).toBeUndefined();
+    });
+
+    it('is not checked for a stack without one', () => {
+      expect(
+        verifyWebhookSignature(headers({ 'X-Signature': GH_SIG }), bytes(GH_BODY), GH_SECRET),
+      ).toBeUndefined();
+    });
+  });
+
   it('never matches with an empty secret', () => {
     expect(
       verifyWebhookSignature(headers({ 'X-Gitlab-Token': '' }), bytes(''), ''),

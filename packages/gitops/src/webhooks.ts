@@ -57,7 +57,7 @@ const DECOY_SECRET = 'simpledeploy-decoy-webhook-secret';
 export const webhookUnauthorized = () =>
   new AppError(
     'UNAUTHORIZED',
-    "a valid webhook signature for this stack's webhook_secret (X-Hub-Signature-256, X-Gitea-Signature, X-Gogs-Signature or X-Gitlab-Token) or the API key is required",
+    "a valid webhook signature for this stack's webhook_secret (X-Hub-Signature-256, X-Gitea-Signature, X-Gogs-Signature, X-Gitlab-Token or the stack's webhook_signature_header) or the API key is required",
   );
 
 /**
@@ -72,7 +72,12 @@ export function createWebhookService(deps: WebhookServiceDeps) {
   function authenticate(req: WebhookRequest): StackRow {
     const row = findStack(db, req.stack);
     const secret = row ? decryptSecrets(row, deps.secrets).webhookSecret : undefined;
-    const method = verifyWebhookSignature(req.header, req.body, secret ?? DECOY_SECRET);
+    const method = verifyWebhookSignature(
+      req.header,
+      req.body,
+      secret ?? DECOY_SECRET,
+      row?.webhookSignatureHeader,
+    );
     if (row && (req.apiKeyValid || (secret && method))) return row;
     // Only a caller holding the API key may learn that a stack does not exist.
     if (!row && req.apiKeyValid) throw notFound('stack', req.stack);
@@ -190,7 +195,12 @@ export function createWebhookService(deps: WebhookServiceDeps) {
           logger.warn('webhook: cannot read a stack secret', { stack: s.name, error });
         }
         // Verified for every candidate, so the answer's timing does not tell which matched.
-        const method = verifyWebhookSignature(req.header, req.body, secret ?? DECOY_SECRET);
+        const method = verifyWebhookSignature(
+          req.header,
+          req.body,
+          secret ?? DECOY_SECRET,
+          s.webhookSignatureHeader,
+        );
         return req.apiKeyValid || (secret !== undefined && method !== undefined);
       });
       if (authorized.length === 0) {

@@ -5,12 +5,12 @@ import { type NewStackRow, type StackRow, stacks } from '../schema';
 export const insertStack = (db: Db, row: NewStackRow): StackRow =>
   db.insert(stacks).values(row).returning().get();
 
-/** `{stack}` in a path accepts the id or the name. */
+/** `{stack}` in a path accepts the id, the name or the uuid. */
 export const findStack = (db: Db, idOrName: string): StackRow | undefined =>
   db
     .select()
     .from(stacks)
-    .where(or(eq(stacks.id, idOrName), eq(stacks.name, idOrName)))
+    .where(or(eq(stacks.id, idOrName), eq(stacks.name, idOrName), eq(stacks.uuid, idOrName)))
     .get();
 
 export const findStackByName = (db: Db, name: string): StackRow | undefined =>

@@ -1,9 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 
 /** A compose project the host must keep running. Secret columns hold SecretBox ciphertext. */
 export const stacks = sqliteTable('stacks', {
   id: text('id').primaryKey(),
   name: text('name').notNull().unique(),
+  /** A random UUID (Supervisor's stack id); `{stack}` in a path accepts it too. Backfilled by migration 0002. */
+  uuid: text('uuid')
+    .unique()
+    .$defaultFn(() => randomUUID()),
   /** Inline compose YAML; null for git stacks. */
   compose: text('compose'),
   repoUrl: text('repo_url'),
@@ -30,6 +35,8 @@ export const stacks = sqliteTable('stacks', {
   autoRollback: integer('auto_rollback', { mode: 'boolean' }).notNull().default(true),
   deployTimeoutSeconds: integer('deploy_timeout_seconds').notNull().default(900),
   webhookSecretEnc: text('webhook_secret_enc'),
+  /** A header of the stack's own (Supervisor's signature_header) carrying the HMAC of the body. */
+  webhookSignatureHeader: text('webhook_signature_header'),
   /** JSON list of {registry, username, password}, encrypted as one value. */
   registriesEnc: text('registries_enc'),
   currentVersionId: text('current_version_id'),
