@@ -8,10 +8,12 @@ import { benchStackList, benchWebhooks } from './http-load';
 import { benchIdlePolling } from './idle';
 import { benchPolling, pollingSection } from './polling';
 import { benchViewers } from './viewers';
+import { benchZeroDowntime } from './zero-downtime';
 
 /** In run order; `BENCH_ONLY=webhooks,viewers` runs some of them (docs/benchmarks.md then holds only those). */
 const BENCHES: [string, (env: BenchEnv) => Promise<BenchSection>][] = [
   ['deploy', benchDeploy],
+  ['zero-downtime', benchZeroDowntime],
   ['webhooks', benchWebhooks],
   ['viewers', benchViewers],
   // Last on the shared server: it leaves 500 stacks behind.

@@ -261,3 +261,70 @@ describe('auto_deploy and git state', () => {
     expect(stack).toMatchObject({ remote_commit: next, behind: true });
   });
 });
+
+describe('zero-downtime updates (update_order: start-first)', () => {
+  /** Samples the running web containers of a stack until stopped: how many at each moment. */
+  function sampler(name: string) {
+    const counts: number[] = [];
+    let on = true;
+    const loop = (async () => {
+      while (on) {
+        counts.push(
+          containers(name).filter((c) => c.name.includes('-web-') && c.state === 'running').length,
+        );
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    return {
+      async stop() {
+        on = false;
+        await loop;
+        return counts;
+      },
+    };
+  }
+  const webOnly = (image: string) => `services:\n  web:\n    image: ${image}\n`;
+
+  it('starts the new container beside the old one and stops the old one once the new one is healthy', async () => {
+    await create('zd', { compose: webOnly(images.webV1), update_order: 'start-first' });
+    expect((await deployWait('zd')).status).toBe('succeeded');
+    const [old] = containers('zd');
+    await api('PATCH', '/api/v1/stacks/zd', { compose: webOnly(images.webV2) });
+    const s = sampler('zd');
+    const dep = await deployWait('zd');
+    const counts = await s.stop();
+    expect(dep.status, dep.error).toBe('succeeded');
+    const log = dep.log.map((l: { text: string }) => l.text).join('\n');
+    expect(log).toContain('start-first: starting 1 new web container(s)');
+    // Never without a running web container, and two at once while the new one warmed up.
+    expect(Math.min(...counts)).toBeGreaterThanOrEqual(1);
+    expect(Math.max(...counts)).toBe(2);
+    const now = containers('zd');
+    expect(now).toHaveLength(1);
+    expect(now[0]?.id).not.toBe(old?.id);
+  });
+
+  it('keeps the old container serving when the new one never becomes healthy', async () => {
+    await create('zdbad', { compose: webOnly(images.webV1), update_order: 'start-first' });
+    expect((await deployWait('zdbad')).status).toBe('succeeded');
+    const [old] = containers('zdbad');
+    await api('PATCH', '/api/v1/stacks/zdbad', { compose: webOnly(images.unhealthy) });
+    const dep = await deployWait('zdbad');
+    expect(['failed', 'rolled_back']).toContain(dep.status);
+    expect(dep.error).toContain('did not become healthy');
+    expect(containers('zdbad').map((c) => [c.id, c.state])).toEqual([[old?.id, 'running']]);
+  });
+
+  it('falls back to stop-first, saying why, for a service with a fixed host port', async () => {
+    const port = await getFreePort();
+    await create('zdport', { compose: web(images.webV1, port), update_order: 'start-first' });
+    expect((await deployWait('zdport')).status).toBe('succeeded');
+    await api('PATCH', '/api/v1/stacks/zdport', { compose: web(images.webV2, port) });
+    const dep = await deployWait('zdport');
+    expect(dep.status, dep.error).toBe('succeeded');
+    expect(dep.log.map((l: { text: string }) => l.text).join('\n')).toContain(
+      `web is updated stop-first because it publishes host port ${port}`,
+    );
+    expect(await body(port)).toBe('v2');
+  });
+});

@@ -64,6 +64,7 @@ import {
   type StackSecrets,
   stackRedactor,
 } from './stack-secrets';
+import { startFirstUpdate } from './start-first';
 import {
   type DeploymentDetail,
   type DeploymentView,
@@ -443,6 +444,22 @@ export function createDeployer(deps: DeployerDeps) {
       touched.add(depId);
       const run = (sub: string, extra: string[]) =>
         compose(depId, redact, target, sub, extra, env, signal, dir);
+      if (stack.updateOrder === 'start-first' && !steps.converge) {
+        const rolled = await startFirstUpdate(judged.model, state.services, {
+          runner,
+          docker,
+          target,
+          env,
+          cwd: dir,
+          signal,
+          log: (text) => bus.append(depId, 'system', redact(text), now()),
+          compose: run,
+          sleep,
+          now: () => clock.now().getTime(),
+          healthTimeoutMs: stack.deployTimeoutSeconds * 1000,
+        });
+        if (!rolled.ok) return { ok: false, aborted: rolled.aborted, error: rolled.error };
+      }
       const failed = (r: RunResult): Applied | undefined => {
         if (r.aborted) return { ok: false, aborted: true };
         if (r.exitCode !== 0) {

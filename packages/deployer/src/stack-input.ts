@@ -70,6 +70,7 @@ export const stackFields = z.strictObject({
   compose_variables: variables,
   service_filter: serviceFilter,
   policy_exceptions: policyExceptions,
+  update_order: z.enum(['stop-first', 'start-first']),
   auto_deploy: z.boolean(),
   reconcile_interval_seconds: z
     .number()

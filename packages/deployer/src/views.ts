@@ -101,6 +101,8 @@ export interface StackView {
   service_filter: string[];
   /** Host policy rules and host path prefixes this stack may use beyond the server's policy. */
   policy_exceptions: string[];
+  /** `stop-first` (compose's recreate) or `start-first` (new containers beside the old ones). */
+  update_order: 'stop-first' | 'start-first';
   auto_deploy: boolean;
   reconcile_interval_seconds: number;
   auto_rollback: boolean;
@@ -145,6 +147,7 @@ export function toStackView(
     compose_variables: row.composeVariables,
     service_filter: row.serviceFilter,
     policy_exceptions: row.policyExceptions ?? [],
+    update_order: row.updateOrder ?? 'stop-first',
     auto_deploy: row.autoDeploy,
     reconcile_interval_seconds: row.reconcileIntervalSeconds,
     auto_rollback: row.autoRollback,

@@ -1,6 +1,6 @@
 import { chmod, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { docker, dockerOk, runOk } from './exec.js';
 import type { TestRegistry } from './registry.js';
 
@@ -59,6 +59,30 @@ const SPECS: ImageSpec[] = [
   { key: 'sleeper', name: 'sleeper:v1', lines: ['CMD ["/bin/sleeper"]'] },
 ];
 
+/**
+ * busybox-static resolves names through glibc's NSS modules, loaded at run time: without
+ * them in the image, `wget http://web/` crashes. These few files from the host let a test
+ * container reach another service by name on a compose network, as a client would.
+ */
+const NSS_FILES = [
+  '/lib/x86_64-linux-gnu/libc.so.6',
+  '/lib/x86_64-linux-gnu/libnss_dns.so.2',
+  '/lib/x86_64-linux-gnu/libnss_files.so.2',
+  '/lib/x86_64-linux-gnu/libresolv.so.2',
+  '/lib64/ld-linux-x86-64.so.2',
+];
+
+async function copyNameResolution(rootfs: string): Promise<void> {
+  for (const file of NSS_FILES) {
+    const content = await readFile(file).catch(() => undefined);
+    if (!content) continue; // another libc layout: names then do not resolve in test images
+    await mkdir(join(rootfs, dirname(file)), { recursive: true });
+    await writeFile(join(rootfs, file), content, { mode: 0o755 });
+  }
+  await mkdir(join(rootfs, 'etc'), { recursive: true });
+  await writeFile(join(rootfs, 'etc', 'nsswitch.conf'), 'hosts: files dns\n');
+}
+
 async function writeContext(dir: string): Promise<void> {
   const bin = join(dir, 'rootfs', 'bin');
   await mkdir(bin, { recursive: true });
@@ -69,6 +93,7 @@ async function writeContext(dir: string): Promise<void> {
   for (const applet of stdout.split('\n').filter((name) => /^[\w.[-]+$/.test(name))) {
     if (applet !== 'busybox') await symlink('busybox', join(bin, applet));
   }
+  await copyNameResolution(join(dir, 'rootfs'));
   await writeFile(join(bin, 'serve'), SERVE_SCRIPT, { mode: 0o755 });
   await writeFile(join(bin, 'sleeper'), SLEEP_SCRIPT, { mode: 0o755 });
   for (const version of ['v1', 'v2']) {

@@ -30,6 +30,11 @@ export const stacks = sqliteTable('stacks', {
     .$type<string[]>()
     .notNull()
     .default([]),
+  /** How changed services are replaced: compose's `stop-first`, or `start-first` (new beside old). */
+  updateOrder: text('update_order')
+    .$type<'stop-first' | 'start-first'>()
+    .notNull()
+    .default('stop-first'),
   autoDeploy: integer('auto_deploy', { mode: 'boolean' }).notNull().default(false),
   reconcileIntervalSeconds: integer('reconcile_interval_seconds').notNull().default(0),
   autoRollback: integer('auto_rollback', { mode: 'boolean' }).notNull().default(true),

@@ -1,0 +1,1 @@
+ALTER TABLE `stacks` ADD `update_order` text DEFAULT 'stop-first' NOT NULL;
