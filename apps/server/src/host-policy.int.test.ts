@@ -168,6 +168,8 @@ describe('inline stacks the policy refuses: 422 POLICY at create, nothing stored
       'host_path',
     ],
     ['an env_file from /etc', sleeper('    env_file: /etc/environment\n'), 'host_path'],
+    // Compose expands a leading ~ of an env_file to the server's home directory.
+    ['an env_file in ~', sleeper('    env_file: "~.profile"\n'), 'host_path'],
     [
       'a remote include',
       `include:\n  - git@github.com:someone/compose.git\n${sleeper()}`,
@@ -177,6 +179,69 @@ describe('inline stacks the policy refuses: 422 POLICY at create, nothing stored
       'the host network by name',
       `${sleeper('    networks: [h]\n')}networks:\n  h:\n    name: host\n    external: true\n`,
       'host_namespace',
+    ],
+    // Found in the review of the rewritten policy (each passed before its fix).
+    [
+      'an env_file path written as !!binary (base64 of /etc/hostname)',
+      sleeper('    env_file: !!binary L2V0Yy9ob3N0bmFtZQ==\n'),
+      'host_path',
+    ],
+    [
+      'a service behind a profile (up starts it when named, config leaves it out)',
+      `${sleeper()}  hidden:\n    image: ${images.sleeper}\n    profiles: [debug]\n    cap_add: [SYS_ADMIN]\n`,
+      'cap_add',
+    ],
+    [
+      'a build on the host network',
+      sleeper('    build:\n      context: .\n      network: host\n'),
+      'host_namespace',
+    ],
+    [
+      'a build cache exported to a host directory',
+      sleeper('    build:\n      context: .\n      cache_to: ["type=local,dest=/etc/cron.d"]\n'),
+      'host_path',
+    ],
+    [
+      'a privileged build',
+      sleeper('    build:\n      context: .\n      privileged: true\n'),
+      'privileged',
+    ],
+    [
+      "a named volume that mounts the host's disk",
+      `${sleeper('    volumes: ["disk:/disk"]\n')}volumes:\n  disk:\n    driver_opts: {type: ext4, device: /dev/vda}\n`,
+      'volume_host_path',
+    ],
+    [
+      "a named volume that mounts the host's procfs",
+      `${sleeper('    volumes: ["hostproc:/p"]\n')}volumes:\n  hostproc:\n    driver_opts: {type: proc, device: proc}\n`,
+      'volume_host_path',
+    ],
+    [
+      'a bind volume with a relative device (the engine resolves it from its own directory, / under systemd)',
+      `${sleeper('    volumes: ["rel:/rel"]\n')}volumes:\n  rel:\n    driver_opts: {type: none, o: rbind, device: etc}\n`,
+      'volume_host_path',
+    ],
+    [
+      "a bind mount inside another service's read-write bind mount (swapped for a symlink, it is followed at the next restart)",
+      `${sleeper('    volumes: ["./data:/data"]\n')}  b:\n    image: ${images.sleeper}\n    restart: always\n    volumes: ["./data/sub:/sub"]\n`,
+      'writable_path',
+    ],
+    [
+      'the stack directory mounted read-write (a container rewrites compose.yaml between the check and up)',
+      sleeper('    volumes: [".:/stack"]\n'),
+      'writable_path',
+    ],
+    [
+      'an SELinux type that runs unconfined',
+      sleeper('    security_opt: ["label=type:spc_t"]\n'),
+      'security_opt',
+    ],
+    [
+      'a GPU device request',
+      sleeper(
+        '    deploy:\n      resources:\n        reservations:\n          devices: [{capabilities: [gpu], count: all}]\n',
+      ),
+      'devices',
     ],
   ];
 
@@ -219,6 +284,27 @@ describe('inline stacks the policy refuses: 422 POLICY at create, nothing stored
       });
       expect(res.status, key).toBe(400);
       expect(res.json.error.message).toContain(key);
+    }
+  });
+
+  it('refuses compose_variables that compose would also put into its own process environment', async () => {
+    // Compose 2.26 exports every env-file variable into its own environment, so these
+    // reach the ssh it runs for an ssh:// engine, or change how compose itself connects.
+    for (const key of [
+      'LD_PRELOAD',
+      'SSH_ASKPASS',
+      'HTTPS_PROXY',
+      'https_proxy',
+      'GIT_SSH_COMMAND',
+    ]) {
+      const res = await createInline(uniq('pvar'), sleeper(), {
+        compose_variables: { [key]: '/x' },
+      });
+      expect(res.status, key).toBe(422);
+      expect(res.json.error.details.violations[0]).toMatchObject({
+        rule: 'compose_setting',
+        value: key,
+      });
     }
   });
 
@@ -304,7 +390,7 @@ describe('policy_exceptions: what an admin allows for one stack deploys', () => 
 });
 
 describe('git stacks the policy refuses: a failed deployment, nothing touched', () => {
-  async function gitStack(files: Record<string, string>) {
+  async function gitStack(files: Record<string, string>, extra: Record<string, unknown> = {}) {
     const name = uniq('git');
     const repo: TestRepo = await git.createRepo(`${name}-${randomBytes(3).toString('hex')}`, files);
     made.push(name);
@@ -314,6 +400,7 @@ describe('git stacks the policy refuses: a failed deployment, nothing touched', 
       repo_username: git.username,
       repo_token: git.password,
       ...creds(),
+      ...extra,
     });
     expect(res.status, JSON.stringify(res.json)).toBe(201);
     return name;
@@ -365,6 +452,45 @@ describe('git stacks the policy refuses: a failed deployment, nothing touched', 
     ],
   ];
 
+  // Twelve levels up from the stack directory is the host's root, whatever the data dir.
+  const up12 = '../'.repeat(12);
+  const deep = 'd1/d2/d3/d4/d5/d6/d7/d8/d9/d10/d11/d12';
+  cases.push(
+    [
+      'an env_file in a second YAML document of the compose file',
+      { 'compose.yaml': `${sleeper()}---\nservices:\n  app:\n    env_file: /etc/hostname\n` },
+      'host_path',
+    ],
+    [
+      'LD_PRELOAD in the .env (compose 2.26 exports it into its own environment)',
+      { 'compose.yaml': sleeper(), '.env': 'LD_PRELOAD=/tmp/x.so\n' },
+      'compose_setting',
+    ],
+    [
+      "the second file of an include, whose paths compose resolves from the first file's directory",
+      {
+        'compose.yaml': `include:\n  - path: [base.yaml, ${deep}/more.yaml]\n${sleeper()}`,
+        'base.yaml': `services:\n  b:\n    image: ${images.sleeper}\n`,
+        [`${deep}/more.yaml`]: `services:\n  b:\n    env_file: ${up12}etc/hostname\n`,
+      },
+      'host_path',
+    ],
+    [
+      'a compose file too large for the checker to read',
+      {
+        'compose.yaml': `${sleeper('    env_file: /etc/hostname\n')}${`#${'x'.repeat(99)}\n`.repeat(22_000)}`,
+      },
+      'cannot check',
+    ],
+    [
+      'more YAML aliases than the checker expands',
+      {
+        'compose.yaml': `x-a: &a 1\nx-l: [${'*a,'.repeat(12_000)}]\n${sleeper('    env_file: /etc/hostname\n')}`,
+      },
+      'cannot check',
+    ],
+  );
+
   it.each(cases)('%s', async (_label, files, rule) => {
     const name = await gitStack(files);
     const res = await deployWait(name);
@@ -377,6 +503,32 @@ describe('git stacks the policy refuses: a failed deployment, nothing touched', 
   });
 });
 
+describe('git stacks with compose_includes: paths judged from the project directory', () => {
+  it("refuses an override file in a subdirectory whose env_file climbs out of the project's directory", async () => {
+    const up12 = '../'.repeat(12);
+    const deep = 'd1/d2/d3/d4/d5/d6/d7/d8/d9/d10/d11/d12';
+    const name = uniq('ovr');
+    const repo: TestRepo = await git.createRepo(`${name}-${randomBytes(3).toString('hex')}`, {
+      'compose.yaml': sleeper(),
+      [`${deep}/prod.yaml`]: `services:\n  app:\n    env_file: ${up12}etc/hostname\n`,
+    });
+    made.push(name);
+    const created = await api('POST', '/api/v1/stacks', {
+      name,
+      repo_url: repo.url,
+      repo_username: git.username,
+      repo_token: git.password,
+      compose_includes: [`${deep}/prod.yaml`],
+      ...creds(),
+    });
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    const res = await deployWait(name);
+    expect(res.json.deployment.status).toBe('failed');
+    expect(res.json.deployment.error).toContain('host_path');
+    expect(containersOf(name)).toEqual([]);
+  });
+});
+
 describe('a container cannot redirect its stack directory', () => {
   it('refuses the next deploy when a container planted symlinks, and writes nothing through them', async () => {
     const victimDir = mkdtempSync(join(tmpdir(), 'sd-victim-'));
@@ -385,7 +537,11 @@ describe('a container cannot redirect its stack directory', () => {
     writeFileSync(victim, 'original\n');
     const name = uniq('sym');
     const base = sleeper('    volumes: [".:/stack"]\n');
-    expect((await createInline(name, base)).status).toBe(201);
+    // A read-write mount of the stack directory is itself refused (writable_path); with it
+    // excepted, the symlink rule still stops what a container plants there.
+    expect((await createInline(name, base, { policy_exceptions: ['writable_path'] })).status).toBe(
+      201,
+    );
     expect((await deployWait(name)).json.deployment.status).toBe('succeeded');
     const [id] = containersOf(name);
     // As a hostile image would: links from the stack dir to the host root and a host file.

@@ -5,6 +5,8 @@ export interface ComposeTarget {
   files: readonly string[];
   /** Absolute paths of the env files compose interpolates with, in order (later wins). */
   envFiles?: readonly string[] | undefined;
+  /** Profiles to enable (`--profile`); `*` enables every one. */
+  profiles?: readonly string[] | undefined;
 }
 
 /**
@@ -20,6 +22,7 @@ export function composeArgs(
   const args = ['compose', '-p', target.project];
   for (const f of target.files) args.push('-f', f);
   for (const e of target.envFiles ?? []) args.push('--env-file', e);
+  for (const p of target.profiles ?? []) args.push('--profile', p);
   args.push(subcommand, ...extra);
   return args;
 }

@@ -84,7 +84,8 @@ describe('deploy flow', () => {
     // The policy judges a fresh copy, then the deploy dir right before anything runs there.
     expect(t.runner.calls[0]?.options.cwd).toBe(join(t.dataDir, 'stacks', s.id, 'check'));
     expect(t.runner.calls.slice(1).map((c) => [c.file, ...c.args])).toEqual([
-      ['docker', ...base, 'config', '--format', 'json'],
+      // Every profile: a service of any profile can be started by name.
+      ['docker', ...base, '--profile', '*', 'config', '--format', 'json'],
       ['docker', ...base, 'pull', '--ignore-buildable'],
       // Containers a killed compose left renamed mid-recreate are looked for before up.
       [
@@ -476,9 +477,9 @@ describe('crash safety and lifecycle', () => {
     const base = ['compose', '-p', 'simpledeploy-ctl', '-f', file, '--env-file', vars];
     // Each command is judged by the policy on the deploy dir as it is now, then runs.
     expect(t.runner.calls.map((c) => c.args)).toEqual([
-      [...base, 'config', '--format', 'json'],
+      [...base, '--profile', '*', 'config', '--format', 'json'],
       [...base, 'restart', 'web'],
-      [...base, 'config', '--format', 'json'],
+      [...base, '--profile', '*', 'config', '--format', 'json'],
       [...base, 'up', '-d', '--no-deps', '--no-recreate', '--scale', 'web=2', 'web'],
     ]);
   });

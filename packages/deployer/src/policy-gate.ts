@@ -7,7 +7,10 @@ import {
   describeViolation,
   envFileSettings,
   type HostPolicy,
+  judgePath,
+  type ModelContext,
   type PathResolver,
+  UncheckableFile,
   type Violation,
 } from '@simpledeploy/compose';
 import { AppError, type CommandRunner } from '@simpledeploy/core';
@@ -34,15 +37,18 @@ export const fsPaths: PathResolver = {
 };
 
 const MAX_READ = 2 * 1024 * 1024;
+/**
+ * Files as compose would read them. Nothing there (or a directory) is for compose to
+ * report; a file the checker cannot read whole throws, since compose would read it anyway.
+ */
 const fsReader = {
   read(abs: string): string | undefined {
-    try {
-      if (!existsSync(abs) || !statSync(abs).isFile() || statSync(abs).size > MAX_READ)
-        return undefined;
-      return readFileSync(abs, 'utf8');
-    } catch {
-      return undefined;
-    }
+    if (!existsSync(abs)) return undefined;
+    const st = statSync(abs);
+    if (st.isDirectory()) return undefined;
+    if (!st.isFile()) throw new Error('it is not a regular file');
+    if (st.size > MAX_READ) throw new Error(`it is larger than ${MAX_READ / 1024 / 1024} MB`);
+    return readFileSync(abs, 'utf8');
   },
 };
 
@@ -64,34 +70,34 @@ export interface PolicyGateOptions {
  * The host policy, judged on compose's own resolved model of a session's files. First
  * what compose would read while building its model (env-file settings, includes,
  * extends, env files): refused before compose reads them. Then `docker compose config
- * --format json` with the exact files, env files and environment `up` gets, and every
- * rule on what it resolved. Its output is never logged: it holds the services' environment.
+ * --format json` with the exact files, env files and environment `up` gets (and every
+ * profile), and every rule on what it resolved. Its output is never logged: it holds the
+ * services' environment. A file it cannot follow as compose would refuses the stack whole.
  */
 export async function checkPolicy(
   session: ComposeSession,
   o: PolicyGateOptions,
 ): Promise<PolicyOutcome> {
   const ctx = { root: session.dir, policy: o.policy, paths: fsPaths };
-  const early: Violation[] = [];
-  for (const envFile of session.target.envFiles ?? []) {
-    // Our own variables file was checked by name when the stack was saved.
-    if (!envFile.startsWith(session.dir)) continue;
-    const text = fsReader.read(envFile);
-    if (text !== undefined)
-      early.push(...envFileSettings(text, posix.relative(session.dir, envFile)));
+  let envs: ReturnType<typeof checkEnvFiles>;
+  let refs: ReturnType<typeof checkReferences>;
+  try {
+    envs = checkEnvFiles(session, ctx);
+    refs = checkReferences(session.target.files, { ...ctx, reader: fsReader });
+  } catch (err) {
+    if (!(err instanceof UncheckableFile)) throw err;
+    return { ok: false, violations: [], error: err.message, aborted: false };
   }
-  early.push(...checkReferences(session.target.files, { ...ctx, reader: fsReader }));
+  const early = [...envs.violations, ...refs.violations];
   if (early.length) return { ok: false, violations: dedupe(early) };
 
-  const res = await o.runner.run(
-    o.docker,
-    composeArgs(session.target, 'config', ['--format', 'json']),
-    {
-      cwd: session.dir,
-      env: session.env,
-      ...(o.signal ? { signal: o.signal } : {}),
-    },
-  );
+  // Every profile: `up <service>` and `scale` start a service of any profile by name.
+  const target = { ...session.target, profiles: ['*'] };
+  const res = await o.runner.run(o.docker, composeArgs(target, 'config', ['--format', 'json']), {
+    cwd: session.dir,
+    env: session.env,
+    ...(o.signal ? { signal: o.signal } : {}),
+  });
   if (res.aborted) return { ok: false, violations: [], error: 'aborted', aborted: true };
   if (res.exitCode !== 0) {
     return {
@@ -113,8 +119,39 @@ export async function checkPolicy(
       aborted: false,
     };
   }
-  const violations = checkModel(model, ctx);
+  const violations = checkModel(model, { ...ctx, readFiles: [...envs.files, ...refs.files] });
   return violations.length ? { ok: false, violations: dedupe(violations) } : { ok: true, model };
+}
+
+/**
+ * The env files compose interpolates with, and copies into its own environment: the
+ * repository's (in the stack directory, where a container may have swapped it) and ours,
+ * which holds compose_variables. Throws UncheckableFile.
+ */
+function checkEnvFiles(session: ComposeSession, ctx: ModelContext) {
+  const violations: Violation[] = [];
+  const files: string[] = [];
+  for (const envFile of session.target.envFiles ?? []) {
+    const ours = !envFile.startsWith(`${session.dir}/`);
+    const label = ours ? 'compose_variables' : posix.relative(session.dir, envFile);
+    if (!ours) {
+      const v = judgePath(null, `--env-file ${label}`, envFile, session.dir, ctx);
+      if (v) {
+        violations.push(v);
+        continue;
+      }
+      files.push(envFile);
+    }
+    let text: string | undefined;
+    try {
+      text = fsReader.read(envFile);
+    } catch (err) {
+      throw new UncheckableFile(label, err instanceof Error ? err.message : 'unreadable');
+    }
+    if (text !== undefined) violations.push(...envFileSettings(text, label));
+  }
+  const off = ctx.policy.allowedRules;
+  return { violations: violations.filter((v) => !off.includes(v.rule)), files };
 }
 
 function dedupe(vs: Violation[]): Violation[] {

@@ -116,7 +116,7 @@ export function composeSubcommand(args: string[]): string {
   let i = args[0] === 'compose' ? 1 : 0;
   while (i < args.length) {
     const a = args[i] ?? '';
-    if (a === '-p' || a === '-f' || a === '--env-file' || a === '--project-directory') i += 2;
+    if (['-p', '-f', '--env-file', '--project-directory', '--profile'].includes(a)) i += 2;
     else return a;
   }
   return '';
