@@ -6,6 +6,7 @@ export {
   type PolicyRule,
   type Violation,
 } from '@simpledeploy/compose';
+export * from './change-bus';
 export * from './child-env';
 export * from './compose-session';
 export * from './deployer';
@@ -17,6 +18,7 @@ export * from './runner/execa-runner';
 export * from './services';
 export * from './sources';
 export * from './stack-input';
+export * from './stack-locator';
 export * from './stack-secrets';
 export * from './stack-service';
 export * from './views';

@@ -20,8 +20,11 @@ import {
   listEvents,
   updateEvent,
 } from '@simpledeploy/db';
+import type { ChangeBus } from './change-bus';
 import type { ComposeSession } from './compose-session';
 import type { Deployer, DeployerConfig } from './deployer';
+import { stderrTail } from './output-tail';
+import type { StackLocator } from './stack-locator';
 import { decryptSecrets, rowRedactor, stackRedactor } from './stack-secrets';
 import { type EventView, toEventView } from './views';
 
@@ -39,6 +42,8 @@ export interface LifecycleDeps {
   secrets: SecretBox;
   redact: Redact;
   deployer: Deployer;
+  changes: ChangeBus;
+  locator: StackLocator;
   config: Pick<DeployerConfig, 'childEnv' | 'dockerBin'>;
   ids: (prefix: string) => string;
 }
@@ -91,7 +96,7 @@ export function parseControl(body: unknown): ControlRequest {
 
 /** Start, stop, restart, pull, pause, unpause, scale, down and delete: each recorded in the stack's history. */
 export function createLifecycle(deps: LifecycleDeps) {
-  const { db, runner, clock, deployer } = deps;
+  const { db, runner, clock, deployer, changes, locator } = deps;
   const docker = deps.config.dockerBin ?? 'docker';
   const now = () => clock.now().toISOString();
 
@@ -153,7 +158,7 @@ export function createLifecycle(deps: LifecycleDeps) {
         env = session.env;
         args = composeArgs(session.target, sub, extra);
       } else {
-        args = composeProjectArgs(deployer.projectOf(stack), sub, extra);
+        args = composeProjectArgs(locator.projectOf(stack), sub, extra);
       }
       const res = await runner.run(docker, args, { env, ...(cwd ? { cwd } : {}) });
       const output = redact(`${res.stdout}${res.stderr}`).slice(-MAX_OUTPUT);
@@ -172,20 +177,20 @@ export function createLifecycle(deps: LifecycleDeps) {
       });
     } finally {
       await session?.dispose();
-      deployer.emit({ type: 'stack', stackId: stack.id });
+      changes.emit({ type: 'stack', stackId: stack.id });
     }
   }
 
   return {
     /** The stack's lifecycle history, newest first. */
     history(stackIdOrName: string): EventView[] {
-      const stack = deployer.requireStack(stackIdOrName);
+      const stack = locator.requireStack(stackIdOrName);
       return listEvents(db, stack.id).map(toEventView);
     },
 
     /** Queues a lifecycle command behind the stack's deployments; answers at once with its event. */
     control(stackIdOrName: string, req: ControlRequest): EventView {
-      const stack = deployer.requireStack(stackIdOrName);
+      const stack = locator.requireStack(stackIdOrName);
       if (req.command !== 'down' && !stack.currentVersionId) {
         throw conflict(`stack ${stack.name} has not been deployed yet; deploy it first`);
       }
@@ -213,7 +218,7 @@ export function createLifecycle(deps: LifecycleDeps) {
      * kept, so nothing is lost to a Docker engine that is briefly away.
      */
     async remove(stackIdOrName: string, opts: { removeVolumes: boolean }): Promise<void> {
-      const stack = deployer.requireStack(stackIdOrName);
+      const stack = locator.requireStack(stackIdOrName);
       for (const d of findStackDeploymentsByStatus(db, stack.id, ['queued', 'running'])) {
         try {
           deployer.cancel(d.id);
@@ -228,15 +233,11 @@ export function createLifecycle(deps: LifecycleDeps) {
         const extra = ['--remove-orphans', ...(opts.removeVolumes ? ['-v'] : [])];
         const res = await runner.run(
           docker,
-          composeProjectArgs(deployer.projectOf(stack), 'down', extra),
+          composeProjectArgs(locator.projectOf(stack), 'down', extra),
           { env: deps.config.childEnv },
         );
         if (res.exitCode !== 0) {
-          failure = rowRedactor(
-            stack,
-            deps.secrets,
-            deps.redact,
-          )(res.stderr.trim().split('\n').slice(-2).join(' | '));
+          failure = stderrTail(res.stderr, rowRedactor(stack, deps.secrets, deps.redact), 2);
           return;
         }
         await deployer.removeFiles(stack.id);
@@ -248,7 +249,7 @@ export function createLifecycle(deps: LifecycleDeps) {
           `taking ${stack.name} down failed, so it was not deleted: ${failure}`,
         );
       }
-      deployer.emit({ type: 'stack', stackId: stack.id });
+      changes.emit({ type: 'stack', stackId: stack.id });
     },
   };
 }

@@ -1,16 +1,23 @@
+import { createChangeBus } from './change-bus';
 import { createDeployer, type DeployerDeps, defaultIds } from './deployer';
 import { createLifecycle } from './lifecycle';
+import { createStackLocator } from './stack-locator';
 import { createStackService } from './stack-service';
 
 /** Wires the deployer, the stack service and lifecycle commands over one set of ports. */
 export function createServices(deps: DeployerDeps) {
   const ids = deps.ids ?? defaultIds(deps.clock);
-  const deployer = createDeployer({ ...deps, ids });
+  // One change bus and one stack locator, injected into every service that needs them.
+  const changes = createChangeBus();
+  const locator = createStackLocator(deps.db, deps.config);
+  const deployer = createDeployer({ ...deps, ids, changes, locator });
   const stacks = createStackService({
     db: deps.db,
     clock: deps.clock,
     secrets: deps.secrets,
     deployer,
+    changes,
+    locator,
     ids,
     redact: deps.redact,
   });
@@ -21,6 +28,8 @@ export function createServices(deps: DeployerDeps) {
     secrets: deps.secrets,
     redact: deps.redact,
     deployer,
+    changes,
+    locator,
     ids,
     config: deps.config,
   });

@@ -22,8 +22,10 @@ import {
   updateStack,
 } from '@simpledeploy/db';
 import { assertRelativeInside, assertRepoUrl } from '@simpledeploy/git';
+import type { ChangeBus } from './change-bus';
 import type { Deployer } from './deployer';
 import { parseStackBody, type StackPatch } from './stack-input';
+import type { StackLocator } from './stack-locator';
 import {
   decryptSecrets,
   type StackSecrets,
@@ -38,6 +40,8 @@ export interface StackServiceDeps {
   clock: Clock;
   secrets: SecretBox;
   deployer: Deployer;
+  changes: ChangeBus;
+  locator: StackLocator;
   ids: (prefix: string) => string;
   /** Server-wide redaction, applied to stack views on top of the stack's own secrets. */
   redact?: Redact;
@@ -63,7 +67,7 @@ const SHAPING_FIELDS: (keyof StackPatch)[] = [
 
 /** Stacks: validation of the API body, secrets encrypted on the way in, views on the way out. */
 export function createStackService(deps: StackServiceDeps) {
-  const { db, clock, secrets: box, deployer } = deps;
+  const { db, clock, secrets: box, deployer, changes, locator } = deps;
   const now = () => clock.now().toISOString();
 
   /**
@@ -257,7 +261,7 @@ export function createStackService(deps: StackServiceDeps) {
     },
 
     get(idOrName: string): StackView {
-      return view(deployer.requireStack(idOrName));
+      return view(locator.requireStack(idOrName));
     },
 
     async create(body: unknown): Promise<StackView> {
@@ -286,7 +290,7 @@ export function createStackService(deps: StackServiceDeps) {
         createdAt: t,
         updatedAt: t,
       });
-      deployer.emit({ type: 'stack', stackId: row.id });
+      changes.emit({ type: 'stack', stackId: row.id });
       // auto_deploy means now too, not at the first poll minutes later.
       if (row.autoDeploy) deployer.deploy(row.id, { trigger: 'api' });
       return view(row);
@@ -297,7 +301,7 @@ export function createStackService(deps: StackServiceDeps) {
       idOrName: string,
       body: unknown,
     ): Promise<{ stack: StackView; deployment?: DeploymentView; coalesced?: boolean }> {
-      const current = deployer.requireStack(idOrName);
+      const current = locator.requireStack(idOrName);
       const patch = parseStackBody(body);
       if (patch.name !== undefined && patch.name !== current.name) {
         throw validation(
@@ -318,7 +322,7 @@ export function createStackService(deps: StackServiceDeps) {
       )
         await judgeInline({ ...current, ...cols } as StackRow);
       const row = updateStack(db, current.id, { ...cols, updatedAt: now() }) ?? current;
-      deployer.emit({ type: 'stack', stackId: row.id });
+      changes.emit({ type: 'stack', stackId: row.id });
       const shaping = SHAPING_FIELDS.some((f) => patch[f] !== undefined);
       if (row.autoDeploy && shaping) {
         const { deployment, coalesced } = deployer.deploy(row.id, { trigger: 'api' });

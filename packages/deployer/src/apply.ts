@@ -1,0 +1,218 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type ComposeTarget, composeArgs, parsePsJson } from '@simpledeploy/compose';
+import type { Clock, CommandRunner, DesiredState, Redact, RunResult } from '@simpledeploy/core';
+import type { StackRow } from '@simpledeploy/db';
+import type { ComposeSession } from './compose-session';
+import type { ComposeSessions } from './compose-sessions';
+import { repairInterruptedRecreate } from './interrupted-recreate';
+import type { LogBus } from './log-bus';
+import { stderrTail } from './output-tail';
+import { checkPolicy, policyMessage } from './policy-gate';
+import type { StackLocator } from './stack-locator';
+import type { StackSecrets } from './stack-secrets';
+import { startFirstUpdate } from './start-first';
+
+/** How one step that touches compose ended. */
+export interface Applied {
+  ok: boolean;
+  aborted: boolean;
+  error?: string;
+}
+
+/** A failure of one deploy step: its message is what the deployment's `error` says. */
+export class StepError extends Error {}
+
+export interface ApplyDeps {
+  runner: CommandRunner;
+  docker: string;
+  clock: Clock;
+  logs: LogBus;
+  locator: StackLocator;
+  sessions: ComposeSessions;
+  sleep: (ms: number) => Promise<void>;
+}
+
+/** What a deployment does to compose: judge a version, then pull, build and `up` it. */
+export interface DeployTarget {
+  depId: string;
+  stack: StackRow;
+  secrets: StackSecrets;
+  redact: Redact;
+  signal: AbortSignal;
+}
+
+/** Services of compose's model that have a build section, within the service filter. */
+function buildableServices(model: unknown, filter: string[]): string[] {
+  const services =
+    (model as { services?: Record<string, { build?: unknown }> } | undefined)?.services ?? {};
+  return Object.entries(services)
+    .filter(([name, svc]) => svc?.build !== undefined && (!filter.length || filter.includes(name)))
+    .map(([name]) => name);
+}
+
+/**
+ * The steps of a deployment that run compose: the policy gate (on a fresh copy, then on
+ * the deploy dir), pull, build, the repair of an interrupted recreate, start-first
+ * updates and `up`. Every command's output streams into the deployment's log.
+ */
+export function createApplier(deps: ApplyDeps) {
+  const { runner, docker, clock, logs, locator, sessions } = deps;
+  const now = () => clock.now().toISOString();
+  /** Deployments whose `up` started: only those need a re-apply when they fail or are killed. */
+  const touched = new Set<string>();
+
+  /** Runs one compose command for a deployment, streaming its output into the log. */
+  async function compose(
+    t: DeployTarget,
+    target: ComposeTarget,
+    sub: string,
+    extra: string[],
+    env: Record<string, string>,
+    cwd: string,
+  ) {
+    const args = composeArgs(target, sub, extra);
+    logs.append(t.depId, 'system', t.redact(`$ ${docker} ${args.join(' ')}`), now());
+    return runner.run(docker, args, {
+      cwd,
+      env,
+      signal: t.signal,
+      onLine: (l) => logs.append(t.depId, l.stream, t.redact(l.text), now()),
+    });
+  }
+
+  /**
+   * Judges a session against the policy; a refusal becomes the step's error, with every
+   * violation in the log. When the stack may run, returns compose's model of it.
+   */
+  async function gate(t: DeployTarget, s: ComposeSession): Promise<Applied & { model?: unknown }> {
+    const verdict = await checkPolicy(s, {
+      runner,
+      docker,
+      policy: sessions.policyFor(t.stack),
+      signal: t.signal,
+      describeFailure: (stderr) => stderrTail(stderr, t.redact),
+    });
+    if (verdict.ok) return { ok: true, aborted: false, model: verdict.model };
+    if ('error' in verdict) return { ok: false, aborted: verdict.aborted, error: verdict.error };
+    for (const v of verdict.violations)
+      logs.append(
+        t.depId,
+        'system',
+        t.redact(`policy: ${v.rule} in ${v.service ?? 'project'} (${v.where}): ${v.value}`),
+        now(),
+      );
+    return { ok: false, aborted: false, error: t.redact(policyMessage(verdict.violations)) };
+  }
+
+  const stepFailed = (what: string, r: RunResult, t: DeployTarget): Applied | undefined => {
+    if (r.aborted) return { ok: false, aborted: true };
+    if (r.exitCode !== 0)
+      return { ok: false, aborted: false, error: `${what}: ${stderrTail(r.stderr, t.redact)}` };
+    return undefined;
+  };
+
+  return {
+    touched,
+
+    /**
+     * The policy on a fresh copy of a version, before its files go near the deploy dir: a
+     * refused version leaves the running one's files as they were.
+     */
+    async precheck(t: DeployTarget, state: DesiredState): Promise<void> {
+      const dir = join(locator.stackDir(t.stack.id), 'check');
+      await rm(dir, { recursive: true, force: true });
+      const s = await sessions.session(t.stack, t.secrets, state, dir);
+      try {
+        const judged = await gate(t, s);
+        if (judged.aborted) throw new StepError('aborted');
+        if (!judged.ok) throw new StepError(judged.error ?? 'the host policy refused the stack');
+      } finally {
+        await s.dispose();
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+
+    /** `up` of a version: the only step that changes running containers. */
+    async up(
+      t: DeployTarget,
+      state: DesiredState,
+      steps: { pull: boolean; converge?: boolean },
+    ): Promise<Applied> {
+      const s = await sessions.session(
+        t.stack,
+        t.secrets,
+        state,
+        join(locator.stackDir(t.stack.id), 'deploy'),
+      );
+      const { target, env, dir } = s;
+      const run = (sub: string, extra: string[]) => compose(t, target, sub, extra, env, dir);
+      try {
+        // The gate, as late as possible before anything is touched: on the files as they are
+        // in the deploy dir now (a running container may have planted symlinks there).
+        const judged = await gate(t, s);
+        if (!judged.ok) return judged;
+        if (steps.pull) {
+          // Images built here are not in any registry: pull the others only.
+          const bad = stepFailed(
+            'pulling images failed',
+            await run('pull', ['--ignore-buildable', ...state.services]),
+            t,
+          );
+          if (bad) return bad;
+        }
+        // Built images come from the version's own files: built on every deploy and rollback
+        // (the cache makes an unchanged build quick), so the tag holds this version's build.
+        const buildable = buildableServices(judged.model, state.services);
+        if (buildable.length && !steps.converge) {
+          const bad = stepFailed('building images failed', await run('build', buildable), t);
+          if (bad) return bad;
+        }
+        // A compose killed mid-recreate (a cancel, a kill -9 of the server) left its work
+        // half done; put the containers back or this up fails on a name conflict.
+        const repairs = await repairInterruptedRecreate(runner, docker, target.project, {
+          env,
+          signal: t.signal,
+        });
+        for (const line of repairs) logs.append(t.depId, 'system', line, now());
+        touched.add(t.depId);
+        if (t.stack.updateOrder === 'start-first' && !steps.converge) {
+          const rolled = await startFirstUpdate(judged.model, state.services, {
+            runner,
+            docker,
+            target,
+            env,
+            cwd: dir,
+            signal: t.signal,
+            log: (text) => logs.append(t.depId, 'system', t.redact(text), now()),
+            compose: run,
+            sleep: deps.sleep,
+            now: () => clock.now().getTime(),
+            healthTimeoutMs: t.stack.deployTimeoutSeconds * 1000,
+          });
+          if (!rolled.ok) return { ok: false, aborted: rolled.aborted, error: rolled.error };
+        }
+        if (steps.converge) {
+          // Content already running: `up --wait` would poll health for half a second even
+          // when nothing changed, so converge first and wait only if something is not healthy.
+          const quick = await run('up', ['-d', '--remove-orphans', ...state.services]);
+          const bad = stepFailed('docker compose up failed', quick, t);
+          if (bad) return bad;
+          const ps = await run('ps', ['--all', '--format', 'json', ...state.services]);
+          const settled =
+            ps.exitCode === 0 &&
+            parsePsJson(ps.stdout).every(
+              (c) => c.state === 'running' && (c.health === '' || c.health === 'healthy'),
+            );
+          if (settled) return { ok: true, aborted: false };
+        }
+        const res = await run('up', ['-d', '--remove-orphans', '--wait', ...state.services]);
+        return stepFailed('docker compose up failed', res, t) ?? { ok: true, aborted: false };
+      } finally {
+        await s.dispose();
+      }
+    },
+  };
+}
+
+export type Applier = ReturnType<typeof createApplier>;
