@@ -180,6 +180,16 @@ describe('inline stacks the policy refuses: 422 POLICY at create, nothing stored
       `${sleeper('    networks: [h]\n')}networks:\n  h:\n    name: host\n    external: true\n`,
       'host_namespace',
     ],
+    [
+      "another stack's volume by name",
+      `${sleeper('    volumes: ["data:/data"]\n')}volumes:\n  data:\n    name: simpledeploy-other_data\n`,
+      'foreign_volume',
+    ],
+    [
+      'an external volume',
+      `${sleeper('    volumes: ["data:/data"]\n')}volumes:\n  data:\n    external: true\n    name: hostdata\n`,
+      'foreign_volume',
+    ],
     // Found in the review of the rewritten policy (each passed before its fix).
     [
       'an env_file path written as !!binary (base64 of /etc/hostname)',

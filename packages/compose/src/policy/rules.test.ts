@@ -32,6 +32,7 @@ const bind = (source: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 const vol = (driver_opts: Record<string, string>, driver?: string) => ({
+  name: 'p',
   ...svc({ volumes: [{ type: 'volume', source: 'v', target: '/v' }] }),
   volumes: { v: { name: 'p_v', driver_opts, ...(driver ? { driver } : {}) } },
 });
@@ -250,6 +251,31 @@ describe('checkModel: named volumes of the local driver', () => {
   });
 });
 
+describe('checkModel: foreign_volume', () => {
+  const model = (def: Record<string, unknown>) => ({
+    name: 'simpledeploy-web',
+    ...svc({ volumes: [{ type: 'volume', source: 'data', target: '/data' }] }),
+    volumes: { data: def },
+  });
+  it.each([
+    ["compose's own name for it", { name: 'simpledeploy-web_data' }, []],
+    ["another stack's volume by name", { name: 'simpledeploy-other_data' }, ['foreign_volume']],
+    ['an external volume', { name: 'hostdata', external: true }, ['foreign_volume']],
+    [
+      'an external volume that happens to have the own name',
+      { name: 'simpledeploy-web_data', external: true },
+      ['foreign_volume'],
+    ],
+  ])('%s', (_label, def, want) => {
+    expect(rulesOf(model(def))).toEqual(want);
+  });
+
+  it('is allowed by its rule name', () => {
+    const policy = mergeExceptions(DEFAULT_HOST_POLICY, ['foreign_volume']);
+    expect(rulesOf(model({ name: 'hostdata', external: true }), { policy })).toEqual([]);
+  });
+});
+
 describe('checkModel: symlinks in the stack directory', () => {
   it('refuses a path inside that resolves outside, and allows one that stays inside', () => {
     const links = { [`${root}/evil`]: '/', [`${root}/ok`]: `${root}/data` };
@@ -321,8 +347,11 @@ describe('checkModel: writable_path', () => {
 
   it('counts the directory of a bind volume as writable by whoever mounts the volume', () => {
     const model = {
+      name: 'p',
       ...svc({ volumes: [bind(`${root}/shared/sub`)] }),
-      volumes: { v: { driver_opts: { type: 'none', o: 'bind', device: `${root}/shared` } } },
+      volumes: {
+        v: { name: 'p_v', driver_opts: { type: 'none', o: 'bind', device: `${root}/shared` } },
+      },
     };
     const found = checkModel(model, { root, policy: DEFAULT_HOST_POLICY, paths: paths() });
     expect(found.map((v) => v.rule)).toEqual(['writable_path']);

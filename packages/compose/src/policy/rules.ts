@@ -24,6 +24,8 @@ export const POLICY_RULES = {
   remote_include: 'an include or extends file fetched from a remote git repository or registry',
   compose_setting:
     'a variable (repository .env or compose_variables) that compose takes as its own setting or puts into its own process environment, changing what compose or a program it runs reads, fetches or executes',
+  foreign_volume:
+    "a named volume that is not the stack's own (`external`, or a `name:` outside the project): another stack's data, or a volume the operator made",
   writable_path:
     'a path compose reads or mounts inside a read-write bind mount of the stack: a container could replace it with a symlink to the host after the check (followed at the next start) or rewrite a compose file before up reads it',
 } as const;
@@ -198,8 +200,11 @@ export function checkModel(model: unknown, ctx: ModelContext): Violation[] {
     checkDevices(pass, name, svc);
   }
   const volumesDecl = isObj(model.volumes) ? model.volumes : {};
-  for (const [name, def] of Object.entries(volumesDecl))
-    if (isObj(def)) checkVolumeDecl(pass, name, def);
+  for (const [name, def] of Object.entries(volumesDecl)) {
+    if (!isObj(def)) continue;
+    checkVolumeDecl(pass, name, def);
+    checkVolumeOwner(pass, name, def, str(model.name));
+  }
   for (const section of ['configs', 'secrets'] as const) {
     const entries = isObj(model[section]) ? model[section] : {};
     for (const [name, def] of Object.entries(entries)) {
@@ -208,6 +213,28 @@ export function checkModel(model: unknown, ctx: ModelContext): Violation[] {
   }
   checkWritable(pass);
   return out;
+}
+
+/**
+ * A named volume is the stack's own when compose names it `<project>_<key>`; `external`
+ * or a `name:` of its choosing reaches a volume someone else made (another stack's data,
+ * or one the operator bound to a host path).
+ */
+function checkVolumeOwner(
+  pass: Pass,
+  key: string,
+  def: Record<string, unknown>,
+  project: string | undefined,
+): void {
+  const name = str(def.name) ?? key;
+  if (!def.external && project && name === `${project}_${key}`) return;
+  pass.add({
+    service: null,
+    rule: 'foreign_volume',
+    value: `volume ${key}: ${name}${def.external ? ' (external)' : ''}`,
+    where: `volumes.${key}`,
+    fix: `drop the name:/external: so compose makes the stack its own volume; or ${ALLOW_RULE('foreign_volume').replace(/^remove it; or /, '')}`,
+  });
 }
 
 /** A host path compose will read or mount: inside the stack dir (for real) or allowed. */

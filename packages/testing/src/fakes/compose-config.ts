@@ -102,5 +102,14 @@ export function fakeComposeConfig(call: FakeCall): FakeResponse {
       if (typeof d?.file === 'string') d.file = abs(d.file);
     }
   }
-  return { stdout: JSON.stringify(model) };
+  // Compose names the project and each of its volumes (`<project>_<key>` unless named).
+  const project = call.args[call.args.indexOf('-p') + 1] ?? '';
+  for (const [key, def] of Object.entries(model.volumes ?? {})) {
+    const d = (def ?? {}) as Record<string, unknown>;
+    (model.volumes as Record<string, unknown>)[key] = {
+      ...d,
+      name: d.name ?? (d.external ? key : `${project}_${key}`),
+    };
+  }
+  return { stdout: JSON.stringify({ name: project, ...model }) };
 }
