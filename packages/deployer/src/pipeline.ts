@@ -151,6 +151,10 @@ export function createPipeline(deps: PipelineDeps) {
           err instanceof AppError ? t.redact(err.message) : 'reading the stack source failed',
         );
       });
+    // A deploy of the tracked branch has just seen its head: the stack knows it too, so
+    // remote_commit and behind are right even before (or without) a poll.
+    if (!dep.ref && src.commit && t.stack.repoUrl && src.commit !== t.stack.remoteCommit)
+      updateStack(db, t.stack.id, { remoteCommit: src.commit });
     // Before it becomes a version: what the policy refuses never runs and is never kept.
     if (sha256(canonicalJson(src.state)) !== previousGood?.sha256 || dep.force)
       await applier.precheck(t, src.state);
