@@ -8,6 +8,7 @@ import { accessLog } from './middleware/access-log';
 import { apiKeyAuth } from './middleware/auth';
 import { authFailureLimit } from './middleware/rate-limit';
 import { deploymentRoutes } from './routes/deployments';
+import { docsRoutes, isDocsRoute } from './routes/docs';
 import { eventRoutes } from './routes/events';
 import { gitopsRoutes, isStackWebhook } from './routes/gitops';
 import { healthRoutes } from './routes/health';
@@ -25,6 +26,8 @@ const WEBSOCKET_ROUTE = /^\/api\/v1\/(?:(?:deployments|stacks)\/[^/]+\/logs|even
 const isWebSocketRoute = (c: Context) => WEBSOCKET_ROUTE.test(c.req.path);
 // Git-host webhooks authenticate themselves (a signature, or the API key).
 const isWebhook = (c: Context) => isStackWebhook(c) || isSupervisorWebhook(c);
+// The published contract (openapi.json and its reference page) shows no stack: open.
+const isOpen = (c: Context) => isWebhook(c) || isDocsRoute(c);
 
 /**
  * The HTTP app: middleware, error mapping and routes, with every capability taken from
@@ -35,10 +38,12 @@ export function createApi(deps: AppDeps) {
   const maxSize = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const auth = apiKeyAuth({
     apiKey: deps.apiKey,
-    exempt: isWebhook,
+    exempt: isOpen,
     queryTokenRoutes: isWebSocketRoute,
   });
   const root = new Hono<AppEnv>();
+  // The API document is generated from the finished app (every route, its validators).
+  let whole: Hono<AppEnv> | undefined;
   // WebSocket upgrades are answered by this same app (auth, routing and error bodies included).
   const nodeWs = createNodeWebSocket(root, deps.logger);
   const app = root
@@ -87,7 +92,12 @@ export function createApi(deps: AppDeps) {
     .route('/', logRoutes(deps.domain.deployer, nodeWs.upgradeWebSocket))
     .route('/', eventRoutes(deps.domain, nodeWs.upgradeWebSocket))
     .route('/', gitopsRoutes(deps.domain, deps.apiKey))
-    .route('/', supervisorRoutes({ domain: deps.domain, apiKey: deps.apiKey, clock: deps.clock }));
+    .route('/', supervisorRoutes({ domain: deps.domain, apiKey: deps.apiKey, clock: deps.clock }))
+    .route(
+      '/',
+      docsRoutes(() => whole ?? root, deps.version, deps.docsAssets),
+    );
+  whole = app;
   return { app, injectWebSocket: nodeWs.injectWebSocket, wss: nodeWs.wss };
 }
 

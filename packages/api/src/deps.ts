@@ -55,7 +55,17 @@ export interface AppDeps {
    * `false` turns the limiter off. Valid credentials are never limited.
    */
   rateLimit?: { auth?: BucketPolicy; webhook?: BucketPolicy; maxKeys?: number } | false;
+  /** Swagger UI's files for `GET /api/v1/docs`; without them the page says it is not installed. */
+  docsAssets?: DocsAssets;
 }
+
+/**
+ * The files of the API reference page (`GET /api/v1/docs`), by name; undefined when not
+ * installed. The server reads them from swagger-ui-dist, so the page needs no CDN.
+ */
+export type DocsAssets = (
+  name: 'swagger-ui.css' | 'swagger-ui-bundle.js',
+) => Promise<Uint8Array | string | undefined>;
 
 /** Hono's environment for every route: what middleware puts on the context. */
 export interface AppEnv {

@@ -333,8 +333,8 @@ describe('gitops against a real git server, engine and registry', () => {
       apiKeyValid: false,
       header: githubHeaders(body, 'gh-delivery-1'),
     });
-    expect(res.status).toBe(202);
-    const d = await finished((res.body as { deployment: DeploymentView }).deployment);
+    if (res.kind !== 'queued') throw new Error(`expected a deploy, got ${JSON.stringify(res)}`);
+    const d = await finished(res.deployment);
     expect(d).toMatchObject({ trigger: 'webhook', status: 'succeeded', git_commit: after });
     expect(await httpText(port)).toBe('v1');
 
@@ -345,7 +345,10 @@ describe('gitops against a real git server, engine and registry', () => {
       apiKeyValid: false,
       header: githubHeaders(body, 'gh-delivery-1'),
     });
-    expect(again.body.ignored).toMatch(/already handled/);
+    expect(again).toMatchObject({
+      kind: 'ignored',
+      reason: expect.stringMatching(/already handled/),
+    });
     expect(deployments('app').filter((x) => x.trigger === 'webhook')).toHaveLength(1);
   });
 
@@ -377,16 +380,16 @@ describe('gitops against a real git server, engine and registry', () => {
       apiKeyValid: false,
       header: githubHeaders(body, 'mono-1'),
     });
-    expect(res.status).toBe(202);
-    const outcome = res.body.stacks as {
-      stack: string;
-      deployment?: DeploymentView;
-      ignored?: string;
-    }[];
-    const front = outcome.find((o) => o.stack === 'front');
-    expect(outcome.find((o) => o.stack === 'back')?.ignored).toMatch(/changes none/);
-    expect(front?.deployment).toBeDefined();
-    const d = await finished(front?.deployment as DeploymentView);
+    if (res.kind !== 'stacks') throw new Error(`expected stacks, got ${JSON.stringify(res)}`);
+    const outcome = (name: string) => res.stacks.find((o) => o.stack === name)?.outcome;
+    expect(outcome('back')).toMatchObject({
+      kind: 'ignored',
+      reason: expect.stringMatching(/changes none/),
+    });
+    const front = outcome('front');
+    if (front?.kind !== 'queued')
+      throw new Error(`expected front to deploy, got ${JSON.stringify(front)}`);
+    const d = await finished(front.deployment);
     expect(d).toMatchObject({ trigger: 'webhook', status: 'succeeded', git_commit: after });
     expect(await httpText(frontPort)).toBe('v2');
     expect(deployments('back')).toEqual([]);
@@ -420,7 +423,7 @@ describe('gitops against a real git server, engine and registry', () => {
         'X-Hub-Signature-256': `sha256=${sign(other)}`,
       }),
     });
-    expect(res).toMatchObject({ status: 202, body: { ignored: expect.stringMatching(/feature/) } });
+    expect(res).toMatchObject({ kind: 'ignored', reason: expect.stringMatching(/feature/) });
     expect(deployments('app').filter((x) => x.trigger === 'webhook')).toHaveLength(1);
   });
 
@@ -446,8 +449,8 @@ describe('gitops against a real git server, engine and registry', () => {
         'X-Gitlab-Event-UUID': `lab-${randomBytes(4).toString('hex')}`,
       }),
     });
-    expect(r1.status).toBe(202);
-    await finished((r1.body as { deployment: DeploymentView }).deployment);
+    if (r1.kind !== 'queued') throw new Error(`expected a deploy, got ${JSON.stringify(r1)}`);
+    await finished(r1.deployment);
     const tea = githubPush(repo, 'main', head, head, ['compose.yaml']);
     const r2 = await webhooks.handle({
       stack: 'app',
@@ -460,8 +463,8 @@ describe('gitops against a real git server, engine and registry', () => {
         'X-Gitea-Signature': sign(tea),
       }),
     });
-    expect(r2.status).toBe(202);
-    const d = await finished((r2.body as { deployment: DeploymentView }).deployment);
+    if (r2.kind !== 'queued') throw new Error(`expected a deploy, got ${JSON.stringify(r2)}`);
+    const d = await finished(r2.deployment);
     expect(d).toMatchObject({ trigger: 'webhook', status: 'succeeded' });
   });
 

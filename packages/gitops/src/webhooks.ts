@@ -16,7 +16,7 @@ import {
   recordDelivery,
   type StackRow,
 } from '@simpledeploy/db';
-import { type Deployer, decryptSecrets } from '@simpledeploy/deployer';
+import { type Deployer, type DeploymentView, decryptSecrets } from '@simpledeploy/deployer';
 import {
   parseWebhook,
   pushTouches,
@@ -46,10 +46,32 @@ export interface WebhookRequest {
   apiKeyValid: boolean;
 }
 
-export interface WebhookResult {
-  status: 200 | 202;
-  body: Record<string, unknown>;
+/** What a git host's delivery meant; the api turns it into an HTTP answer. */
+export type WebhookOutcome =
+  | { kind: 'ping' }
+  | PushIgnored
+  | {
+      kind: 'queued';
+      deployment: DeploymentView;
+      /** Joined a deployment already queued for the stack. */
+      coalesced: boolean;
+      commit: string | null;
+      deliveryId: string | null;
+    };
+
+/** A delivery that deploys nothing, and why. */
+export interface PushIgnored {
+  kind: 'ignored';
+  reason: string;
+  /** The git host's event name. */
+  event: string | null;
+  deliveryId: string | null;
 }
+
+/** A repository-wide delivery: a ping or an ignored event, else what it meant for each stack. */
+export type RepositoryOutcome =
+  | Exclude<WebhookOutcome, { kind: 'queued' }>
+  | { kind: 'stacks'; stacks: { stack: string; outcome: WebhookOutcome }[] };
 
 // Verified against when the stack is unknown, so an unknown stack costs the same as a wrong signature.
 const DECOY_SECRET = 'simpledeploy-decoy-webhook-secret';
@@ -118,13 +140,15 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     });
   }
 
-  const ignored = (reason: string, event: WebhookEvent): WebhookResult => ({
-    status: 202,
-    body: { ignored: reason, event: event.event ?? null, delivery_id: event.deliveryId ?? null },
+  const ignored = (reason: string, event: WebhookEvent): PushIgnored => ({
+    kind: 'ignored',
+    reason,
+    event: event.event ?? null,
+    deliveryId: event.deliveryId ?? null,
   });
 
   /** What one authenticated push means for one stack: ignored with the reason, or a deploy. */
-  async function forStack(stack: StackRow, event: WebhookEvent): Promise<WebhookResult> {
+  async function forStack(stack: StackRow, event: WebhookEvent): Promise<WebhookOutcome> {
     const log = logger.child({ stack: stack.name, host: event.host, delivery: event.deliveryId });
     if (stack.repoUrl && event.ref) {
       if (event.deleted) return ignored(`the push deleted ${event.ref}`, event);
@@ -154,21 +178,24 @@ export function createWebhookService(deps: WebhookServiceDeps) {
       commit: event.commit,
     });
     return {
-      status: 202,
-      body: { ...res, commit: event.commit ?? null, delivery_id: event.deliveryId ?? null },
+      kind: 'queued',
+      deployment: res.deployment,
+      coalesced: res.coalesced,
+      commit: event.commit ?? null,
+      deliveryId: event.deliveryId ?? null,
     };
   }
 
   /** Pings answer 200 and non-push events are ignored before any stack is looked at. */
-  function early(event: WebhookEvent): WebhookResult | undefined {
-    if (event.kind === 'ping') return { status: 200, body: { ok: true, event: 'ping' } };
+  function early(event: WebhookEvent): { kind: 'ping' } | PushIgnored | undefined {
+    if (event.kind === 'ping') return { kind: 'ping' };
     if (event.kind !== 'push')
       return ignored(`event ${event.event ?? 'unknown'} is not a push`, event);
     return undefined;
   }
 
   return {
-    async handle(req: WebhookRequest): Promise<WebhookResult> {
+    async handle(req: WebhookRequest): Promise<WebhookOutcome> {
       const stack = authenticate(req);
       const event = parseWebhook(req.header, req.body);
       return early(event) ?? forStack(stack, event);
@@ -179,7 +206,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
      * and whose webhook_secret the signature matches (or every one, with the API key) gets
      * the push, each with its own branch, changed-file and delivery checks.
      */
-    async handleRepository(req: Omit<WebhookRequest, 'stack'>): Promise<WebhookResult> {
+    async handleRepository(req: Omit<WebhookRequest, 'stack'>): Promise<RepositoryOutcome> {
       const event = parseWebhook(req.header, req.body);
       const repos = new Set(event.repositories);
       const candidates = listStacks(db).filter((s) => {
@@ -214,10 +241,9 @@ export function createWebhookService(deps: WebhookServiceDeps) {
       }
       const first = early(event);
       if (first) return first;
-      const results = [];
-      for (const s of authorized)
-        results.push({ stack: s.name, ...(await forStack(s, event)).body });
-      return { status: 202, body: { stacks: results } };
+      const stacks: { stack: string; outcome: WebhookOutcome }[] = [];
+      for (const s of authorized) stacks.push({ stack: s.name, outcome: await forStack(s, event) });
+      return { kind: 'stacks', stacks };
     },
   };
 }

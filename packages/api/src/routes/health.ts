@@ -1,6 +1,8 @@
 import { type Context, Hono } from 'hono';
+import { Health, HealthDegraded } from '../contract';
 import type { AppDeps, AppEnv, ComponentHealth } from '../deps';
 import { errorBody } from '../errors';
+import { describeRoute } from '../openapi';
 
 type Component = keyof AppDeps['health'];
 
@@ -41,5 +43,19 @@ export function healthRoutes(deps: AppDeps) {
       503,
     );
   };
-  return new Hono<AppEnv>().get('/health', handler).get('/up', handler);
+  const doc = (id: string, summary: string) =>
+    describeRoute({
+      id,
+      summary,
+      tag: 'health',
+      auth: 'open',
+      responses: { 200: Health, 503: HealthDegraded },
+    });
+  return new Hono<AppEnv>()
+    .get(
+      '/health',
+      doc('health', 'Whether the database, the Docker engine and compose answer'),
+      handler,
+    )
+    .get('/up', doc('up', 'Alias of /health'), handler);
 }

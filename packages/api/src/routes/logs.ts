@@ -2,8 +2,11 @@ import type { Deployer } from '@simpledeploy/deployer';
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { UpgradeWebSocket, WSContext } from 'hono/ws';
+import { LogMessage, LogQuery, LogSnapshot, WebSocketQuery } from '../contract';
 import type { AppEnv } from '../deps';
 import { followLog, type LogEvent, wireLine } from '../log-stream';
+import { describeRoute, type RouteDoc } from '../openapi';
+import { query } from '../validate';
 
 /** A viewer that cannot keep up is dropped rather than buffered without bound. */
 const MAX_WS_BUFFER = 8 * 1024 * 1024;
@@ -98,9 +101,36 @@ export function logRoutes(deployer: Deployer, upgradeWebSocket: UpgradeWebSocket
     return id;
   };
 
+  const of = (what: string) => ({
+    ws: describeRoute({
+      id: `${what === 'deployment' ? 'deployment' : 'stack'}LogWebSocket`,
+      summary: `Live log of ${what === 'deployment' ? 'a deployment' : "the stack's running deployment, else its latest"} (WebSocket)`,
+      description:
+        'Replays every line so far, then follows; JSON messages `{"type":"line",…}` and a last `{"type":"end","status":…}`.',
+      tag: 'logs',
+      responses: {
+        101: {
+          description: 'switching to the WebSocket protocol',
+          type: 'application/json',
+          schema: LogMessage,
+        },
+      },
+    } satisfies RouteDoc),
+    sse: describeRoute({
+      id: `${what === 'deployment' ? 'deployment' : 'stack'}Log`,
+      summary: `The log of ${what === 'deployment' ? 'a deployment' : "the stack's running deployment, else its latest"}`,
+      description:
+        'Without `follow`: the lines so far as JSON. With `follow=true`: Server-Sent Events, the same lines as `data:` and a last `end` event.',
+      tag: 'logs',
+      responses: { 200: LogSnapshot },
+      stream: LogMessage,
+    } satisfies RouteDoc),
+  });
+  const deployment = of('deployment');
+  const stack = of('stack');
   return new Hono<AppEnv>()
-    .get('/api/v1/deployments/:id/logs/ws', ws(direct, 'id'))
-    .get('/api/v1/deployments/:id/logs', sse(direct, 'id'))
-    .get('/api/v1/stacks/:stack/logs/ws', ws(byStack, 'stack'))
-    .get('/api/v1/stacks/:stack/logs', sse(byStack, 'stack'));
+    .get('/api/v1/deployments/:id/logs/ws', deployment.ws, query(WebSocketQuery), ws(direct, 'id'))
+    .get('/api/v1/deployments/:id/logs', deployment.sse, query(LogQuery), sse(direct, 'id'))
+    .get('/api/v1/stacks/:stack/logs/ws', stack.ws, query(WebSocketQuery), ws(byStack, 'stack'))
+    .get('/api/v1/stacks/:stack/logs', stack.sse, query(LogQuery), sse(byStack, 'stack'));
 }

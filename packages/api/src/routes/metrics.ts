@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { AppDeps, AppEnv } from '../deps';
+import { describeRoute } from '../openapi';
 
 const escapeLabel = (v: string) =>
   v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
@@ -48,10 +49,20 @@ export function processMetrics(version: string): string {
 
 /** `GET /metrics`, open without a key: process metrics plus whatever deps.metrics adds. */
 export function metricsRoutes(deps: AppDeps) {
-  return new Hono<AppEnv>().get('/metrics', async (c) => {
-    const extra = deps.metrics ? await deps.metrics() : '';
-    const body =
-      processMetrics(deps.version) + (extra && !extra.endsWith('\n') ? `${extra}\n` : extra);
-    return c.body(body, 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
-  });
+  return new Hono<AppEnv>().get(
+    '/metrics',
+    describeRoute({
+      id: 'metrics',
+      summary: 'Prometheus metrics (text exposition format)',
+      tag: 'health',
+      auth: 'open',
+      responses: { 200: { description: 'Prometheus text format', type: 'text/plain' } },
+    }),
+    async (c) => {
+      const extra = deps.metrics ? await deps.metrics() : '';
+      const body =
+        processMetrics(deps.version) + (extra && !extra.endsWith('\n') ? `${extra}\n` : extra);
+      return c.body(body, 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+    },
+  );
 }

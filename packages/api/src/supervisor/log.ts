@@ -45,9 +45,6 @@ const eventEntry = (e: EventView): LogEntry => ({
   message: e.output ?? '',
 });
 
-/** At most this many entries per request, as in Supervisor. */
-export const MAX_ENTRIES = 100;
-
 /**
  * The stack's last `count` runs, oldest first: its deployments (the 50 latest) and its
  * control commands, each with its output (redacted, as every deployment log).

@@ -1,11 +1,23 @@
-import { AppError, type Clock, systemClock, validation } from '@simpledeploy/core';
+import { AppError, type Clock, systemClock } from '@simpledeploy/core';
 import { type Context, Hono } from 'hono';
+import {
+  SupervisorControlBody,
+  SupervisorLog,
+  SupervisorLogQuery,
+  SupervisorStack,
+  SupervisorStackBody,
+  SupervisorStackList,
+  SupervisorStats,
+  SupervisorWebhookAccepted,
+} from '../contract';
 import type { AppEnv } from '../deps';
 import type { DomainDeps } from '../domain';
-import { readJson } from '../errors';
 import { hasValidApiKey } from '../middleware/auth';
+import { describeRoute, type RouteDoc } from '../openapi';
+import { webhookAnswer } from '../routes/gitops';
+import { jsonBody, query } from '../validate';
 import { toStackBody, toSupervisorStack, withSupervisorNames } from './fields';
-import { actionOf, followStackLog, lastEntries, MAX_ENTRIES } from './log';
+import { actionOf, followStackLog, lastEntries } from './log';
 
 /**
  * Supervisor's webhook (`POST /stacks/{uuid}/webhook`) authenticates itself with the
@@ -13,10 +25,6 @@ import { actionOf, followStackLog, lastEntries, MAX_ENTRIES } from './log';
  */
 export const isSupervisorWebhook = (c: Context) =>
   c.req.method === 'POST' && /^\/stacks\/[^/]+\/webhook\/?$/.test(c.req.path);
-
-/** Supervisor's control commands; `redeploy` is a deployment, the others compose commands. */
-const COMMANDS = ['start', 'stop', 'restart', 'redeploy', 'pause', 'unpause'] as const;
-type Command = (typeof COMMANDS)[number];
 
 export interface SupervisorRoutesDeps {
   domain: DomainDeps;
@@ -34,109 +42,160 @@ export function supervisorRoutes({ domain, apiKey, clock = systemClock }: Superv
   const { stacks, deployer, lifecycle } = domain;
   const param = (c: Context<AppEnv>) => c.req.param('uuid') ?? '';
 
+  const doc = (d: Omit<RouteDoc, 'tag'>) => describeRoute({ ...d, tag: 'supervisor' });
+  // Supervisor's stack rules depend on the stack changed: toStackBody checks the body.
+  const stackBody = jsonBody(SupervisorStackBody, { parse: (v) => ({ body: v }) });
   const list = (c: Context<AppEnv>) => c.json(stacks.list().map(toSupervisorStack));
-  const create = async (c: Context<AppEnv>) => {
-    const body = await readJson(c);
+  const create = async (c: Context<AppEnv>, body: unknown) => {
     const stack = await withSupervisorNames(() => stacks.create(toStackBody(body)));
     c.header('Location', `/stacks/${stack.uuid}`);
     return c.json(toSupervisorStack(stack), 201);
   };
-  const update = async (c: Context<AppEnv>) => {
-    const body = await readJson(c);
+  const update = async (c: Context<AppEnv>, body: unknown) => {
     const current = stacks.get(param(c));
     const res = await withSupervisorNames(() =>
       stacks.update(current.id, toStackBody(body, current)),
     );
     return c.json(toSupervisorStack(res.stack), 200);
   };
+  const listDoc = (slash: string) =>
+    doc({
+      id: `supervisorListStacks${slash}`,
+      summary: "Every stack, with Supervisor's field names",
+      responses: { 200: SupervisorStackList },
+    });
+  const createDoc = (slash: string) =>
+    doc({
+      id: `supervisorCreateStack${slash}`,
+      summary: "Create a stack from Supervisor's fields",
+      responses: { 201: SupervisorStack },
+      errors: [409, 422],
+    });
+  const updateDoc = (method: string) =>
+    doc({
+      id: `supervisor${method}Stack`,
+      summary: `Change a stack with Supervisor's fields (${method.toUpperCase()})`,
+      responses: { 200: SupervisorStack },
+      errors: [409, 422],
+    });
 
   return new Hono<AppEnv>()
-    .get('/stacks', list)
-    .get('/stacks/', list)
-    .post('/stacks', create)
-    .post('/stacks/', create)
-    .get('/stacks/:uuid', (c) => c.json(toSupervisorStack(stacks.get(param(c)))))
-    .patch('/stacks/:uuid', update)
-    .put('/stacks/:uuid', update)
-    .delete('/stacks/:uuid', async (c) => {
-      const stack = deployer.requireStack(param(c));
-      await lifecycle.remove(stack.id, { removeVolumes: c.req.query('remove_volumes') === 'true' });
-      return c.body(null, 204);
-    })
-    .get('/stacks/:uuid/stats', (c) => {
-      const stack = deployer.requireStack(param(c));
-      // Supervisor counts its runs; here the runs counted are the deployments.
-      const s = deployer.stats(stack.id);
-      const last = deployer.listDeployments(stack.id).find((d) => d.finished_at);
-      return c.json({
-        processed: s.succeeded + s.failed + s.canceled,
-        failed: s.failed,
-        last_run: last?.finished_at ?? null,
-        last_action: last ? actionOf(last.trigger) : null,
-        uuid: stack.uuid ?? stack.id,
-      });
-    })
-    .post('/stacks/:uuid/webhook', async (c) => {
-      // The raw bytes, as they were signed; the global body limit applies while reading.
-      const body = new Uint8Array(await c.req.arrayBuffer());
-      const apiKeyValid = hasValidApiKey(c, apiKey);
-      if (!domain.gitops) {
-        if (!apiKeyValid) {
-          c.header('WWW-Authenticate', 'Bearer');
-          throw new AppError(
-            'UNAUTHORIZED',
-            'a valid webhook signature or the API key is required',
-          );
+    .get('/stacks', listDoc(''), list)
+    .get('/stacks/', listDoc('Slash'), list)
+    .post('/stacks', createDoc(''), stackBody, (c) => create(c, c.req.valid('json').body))
+    .post('/stacks/', createDoc('Slash'), stackBody, (c) => create(c, c.req.valid('json').body))
+    .get(
+      '/stacks/:uuid',
+      doc({ id: 'supervisorGetStack', summary: 'One stack', responses: { 200: SupervisorStack } }),
+      (c) => c.json(toSupervisorStack(stacks.get(param(c)))),
+    )
+    .patch('/stacks/:uuid', updateDoc('Patch'), stackBody, (c) =>
+      update(c, c.req.valid('json').body),
+    )
+    .put('/stacks/:uuid', updateDoc('Put'), stackBody, (c) => update(c, c.req.valid('json').body))
+    .delete(
+      '/stacks/:uuid',
+      doc({
+        id: 'supervisorDeleteStack',
+        summary: 'Take the compose project down and delete the stack',
+        responses: { 204: { description: 'deleted' } },
+      }),
+      async (c) => {
+        const stack = deployer.requireStack(param(c));
+        await lifecycle.remove(stack.id, {
+          removeVolumes: c.req.query('remove_volumes') === 'true',
+        });
+        return c.body(null, 204);
+      },
+    )
+    .get(
+      '/stacks/:uuid/stats',
+      doc({
+        id: 'supervisorStackStats',
+        summary: "The stack's runs, as Supervisor counts them",
+        responses: { 200: SupervisorStats },
+      }),
+      (c) => {
+        const stack = deployer.requireStack(param(c));
+        // Supervisor counts its runs; here the runs counted are the deployments.
+        const s = deployer.stats(stack.id);
+        const last = deployer.listDeployments(stack.id).find((d) => d.finished_at);
+        return c.json({
+          processed: s.succeeded + s.failed + s.canceled,
+          failed: s.failed,
+          last_run: last?.finished_at ?? null,
+          last_action: last ? actionOf(last.trigger) : null,
+          uuid: stack.uuid ?? stack.id,
+        });
+      },
+    )
+    .post(
+      '/stacks/:uuid/webhook',
+      doc({
+        id: 'supervisorWebhook',
+        summary: "A git host's push, signed in the stack's signature_header (or the API key)",
+        auth: 'signed',
+        responses: { 200: SupervisorWebhookAccepted, 202: SupervisorWebhookAccepted },
+        errors: [413, 503],
+      }),
+      async (c) => {
+        // The raw bytes, as they were signed; the global body limit applies while reading.
+        const body = new Uint8Array(await c.req.arrayBuffer());
+        const apiKeyValid = hasValidApiKey(c, apiKey);
+        if (!domain.gitops) {
+          if (!apiKeyValid) {
+            c.header('WWW-Authenticate', 'Bearer');
+            throw new AppError(
+              'UNAUTHORIZED',
+              'a valid webhook signature or the API key is required',
+            );
+          }
+          throw new AppError('UNAVAILABLE', 'git webhooks are not enabled on this server');
         }
-        throw new AppError('UNAVAILABLE', 'git webhooks are not enabled on this server');
-      }
-      const res = await domain.gitops.webhooks.handle({
-        stack: param(c),
-        header: (name) => c.req.header(name),
-        body,
-        apiKeyValid,
-      });
-      return c.json({ message: 'Webhook received', ...res.body }, res.status);
-    })
-    .post('/stacks/:uuid/control', async (c) => {
-      const body = await readJson(c);
-      const command = parseCommand(body);
-      if (command === 'redeploy') deployer.deploy(param(c), { trigger: 'manual', force: true });
-      else lifecycle.control(param(c), { command, services: [] });
-      return c.body(null, 204);
-    })
-    .get('/stacks/:uuid/log', (c) => {
-      const follow = c.req.query('follow');
-      // Supervisor streams for any value of follow; "false" and "0" read as no here.
-      if (follow !== undefined && follow !== 'false' && follow !== '0')
-        return followStackLog(c, domain, param(c), clock);
-      const stack = deployer.requireStack(param(c));
-      return c.json(lastEntries(domain, stack.id, entriesParam(c.req.query('entries'))));
-    });
-}
-
-function parseCommand(body: unknown): Command {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) {
-    throw validation('the body must be a JSON object like {"command": "restart"}');
-  }
-  const b = body as Record<string, unknown>;
-  const unknown = Object.keys(b).filter((k) => k !== 'command');
-  if (unknown.length)
-    throw validation(
-      `unknown field ${unknown.map((k) => `"${k}"`).join(', ')}: send {"command": ...}`,
+        const { status, body: answer } = webhookAnswer(
+          await domain.gitops.webhooks.handle({
+            stack: param(c),
+            header: (name) => c.req.header(name),
+            body,
+            apiKeyValid,
+          }),
+        );
+        return c.json({ message: 'Webhook received' as const, ...answer }, status);
+      },
+    )
+    .post(
+      '/stacks/:uuid/control',
+      doc({
+        id: 'supervisorControl',
+        summary: 'Run a command: redeploy (a deployment), start, stop, restart, pause, unpause',
+        responses: { 204: { description: 'done' } },
+        errors: [409],
+      }),
+      jsonBody(SupervisorControlBody),
+      async (c) => {
+        const { command } = c.req.valid('json');
+        if (command === 'redeploy') deployer.deploy(param(c), { trigger: 'manual', force: true });
+        else lifecycle.control(param(c), { command, services: [] });
+        return c.body(null, 204);
+      },
+    )
+    .get(
+      '/stacks/:uuid/log',
+      doc({
+        id: 'supervisorLog',
+        summary: "The stack's last runs with their output, oldest first",
+        description: 'With `follow` (any value but false or 0): Server-Sent Events of new entries.',
+        responses: { 200: SupervisorLog },
+        stream: SupervisorLog,
+      }),
+      query(SupervisorLogQuery),
+      (c) => {
+        const { follow, entries } = c.req.valid('query');
+        // Supervisor streams for any value of follow; "false" and "0" read as no here.
+        if (follow !== undefined && follow !== 'false' && follow !== '0')
+          return followStackLog(c, domain, param(c), clock);
+        const stack = deployer.requireStack(param(c));
+        return c.json(lastEntries(domain, stack.id, entries ?? 1));
+      },
     );
-  if (typeof b.command !== 'string' || !COMMANDS.includes(b.command as Command)) {
-    throw validation(`command must be one of ${COMMANDS.join(', ')}`, { field: 'command' });
-  }
-  return b.command as Command;
-}
-
-/** `?entries=`: how many of the last runs (default 1, at most 100, as in Supervisor). */
-function entriesParam(v: string | undefined): number {
-  if (v === undefined) return 1;
-  if (!/^\d{1,6}$/.test(v))
-    throw validation(`entries must be a whole number from 0 to ${MAX_ENTRIES}`, {
-      field: 'entries',
-    });
-  return Math.min(Number(v), MAX_ENTRIES);
 }
