@@ -2,10 +2,10 @@ import { composeArgs, composeProjectArgs } from '@simpledeploy/compose';
 import {
   AppError,
   type Clock,
-  CONTROL_COMMANDS,
   type CommandRunner,
   type ControlCommand,
   conflict,
+  isServiceName,
   type Redact,
   type SecretBox,
   validation,
@@ -49,49 +49,22 @@ export interface LifecycleDeps {
 }
 
 const MAX_OUTPUT = 64 * 1024;
-const SERVICE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
-
-/** Validates a control body: every problem in one message. */
-export function parseControl(body: unknown): ControlRequest {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) {
-    throw validation('the body must be a JSON object like {"command": "restart"}');
-  }
-  const b = body as Record<string, unknown>;
-  const unknown = Object.keys(b).filter(
-    (k) => !['command', 'services', 'service', 'replicas'].includes(k),
-  );
-  if (unknown.length) throw validation(`unknown field ${unknown.map((k) => `"${k}"`).join(', ')}`);
-  const command = b.command;
-  if (typeof command !== 'string' || !CONTROL_COMMANDS.includes(command as ControlCommand)) {
-    throw validation(`command must be one of ${CONTROL_COMMANDS.join(', ')}`, { field: 'command' });
-  }
-  if (command === 'scale') {
-    if (typeof b.service !== 'string' || !SERVICE.test(b.service)) {
+/**
+ * Service names and replicas reach compose's argv: checked here whoever calls (the api
+ * validates the HTTP body with the contract's schema first, with the same messages).
+ */
+function assertControl(req: ControlRequest): void {
+  if (req.command === 'scale') {
+    if (!isServiceName(req.service))
       throw validation('scale needs "service": the name of one service', { field: 'service' });
-    }
-    if (
-      typeof b.replicas !== 'number' ||
-      !Number.isInteger(b.replicas) ||
-      b.replicas < 0 ||
-      b.replicas > 100
-    ) {
+    const n = req.replicas;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 100)
       throw validation('scale needs "replicas": a whole number from 0 to 100', {
         field: 'replicas',
       });
-    }
-    return { command, service: b.service, replicas: b.replicas };
+  } else if (!(req.services ?? []).every(isServiceName)) {
+    throw validation('services must be a list of service names', { field: 'services' });
   }
-  let services: string[] = [];
-  if (b.services !== undefined) {
-    if (
-      !Array.isArray(b.services) ||
-      !b.services.every((s) => typeof s === 'string' && SERVICE.test(s))
-    ) {
-      throw validation('services must be a list of service names', { field: 'services' });
-    }
-    services = b.services as string[];
-  }
-  return { command: command as ControlCommand, services };
 }
 
 /** Start, stop, restart, pull, pause, unpause, scale, down and delete: each recorded in the stack's history. */
@@ -190,6 +163,7 @@ export function createLifecycle(deps: LifecycleDeps) {
 
     /** Queues a lifecycle command behind the stack's deployments; answers at once with its event. */
     control(stackIdOrName: string, req: ControlRequest): EventView {
+      assertControl(req);
       const stack = locator.requireStack(stackIdOrName);
       if (req.command !== 'down' && !stack.currentVersionId) {
         throw conflict(`stack ${stack.name} has not been deployed yet; deploy it first`);

@@ -1,5 +1,5 @@
 import { checkComposeYaml } from '@simpledeploy/compose';
-import { type SecretBox, validation } from '@simpledeploy/core';
+import { assertRefName, isServiceName, type SecretBox, validation } from '@simpledeploy/core';
 import type { NewStackRow, StackRow } from '@simpledeploy/db';
 import { assertRelativeInside, assertRepoUrl } from '@simpledeploy/git';
 import type { StackPatch } from './stack-input';
@@ -25,10 +25,8 @@ export function stackColumns(
   if (patch.repo_username !== undefined) out.repoUsername = patch.repo_username || null;
   if (patch.repo_token !== undefined) out.repoTokenEnc = enc(patch.repo_token);
   if (patch.repo_branch !== undefined) {
-    if (patch.repo_branch !== null && !/^[^\s~^:?*[\\\0]+$/.test(patch.repo_branch)) {
-      throw validation('repo_branch is not a valid branch or tag name', { field: 'repo_branch' });
-    }
-    out.repoBranch = patch.repo_branch;
+    out.repoBranch =
+      patch.repo_branch === null ? null : assertRefName(patch.repo_branch, 'repo_branch');
   }
   if (patch.compose_path !== undefined) {
     out.composePath =
@@ -42,7 +40,7 @@ export function stackColumns(
   if (patch.compose_variables !== undefined) out.composeVariables = patch.compose_variables;
   if (patch.service_filter !== undefined) {
     for (const s of patch.service_filter) {
-      if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(s))
+      if (!isServiceName(s))
         throw validation(`service_filter: "${s}" is not a service name`, {
           field: 'service_filter',
         });
