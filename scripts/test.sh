@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The whole suite, from a machine with nothing installed: tools, dependencies, a Docker
-# engine with compose v2, then lint, typecheck, unit and integration tests. Ends with
-# one line `N passed, N failed` (lint and typecheck count as one check each; the test
-# counts come from vitest's JSON reports). Exits non-zero on any
-# failure, a missing Docker engine included: integration tests never skip.
+# engine with compose v2, then lint, typecheck, the migrations check, unit and
+# integration tests. Ends with one line `N passed, N failed` (lint, typecheck and
+# migrations count as one check each; the test counts come from vitest's JSON reports).
+# Exits non-zero on any failure, a missing Docker engine included: integration tests
+# never skip.
 #
 # Environment:
 #   SD_KEEP_DOCKERD=1   leave running a dockerd this run started (default: stop it)
@@ -47,7 +48,7 @@ phase() {
   return "$rc"
 }
 
-# A check that is not a test runner (lint, typecheck) counts as one test.
+# A check that is not a test runner (lint, typecheck, migrations) counts as one test.
 check() {
   if phase "$@"; then PASSED=$((PASSED + 1)); else FAILED=$((FAILED + 1)); fi
 }
@@ -163,7 +164,10 @@ docker_ok=1
 phase docker bash scripts/provision-docker.sh || docker_ok=0
 
 check lint pnpm lint
+# Two tsc programs side by side (scripts/typecheck.sh), not one per package.
 check typecheck pnpm typecheck
+# migrations/ must match the drizzle schema (scripts/check-migrations.sh).
+check migrations pnpm db:check
 # The integration suite starts the bundled server and serves the built web UI.
 check build pnpm build
 vitest_project unit
