@@ -14,6 +14,8 @@ import {
   composeProcesses,
   HANGING_HEALTHCHECK,
   type InProcessServer,
+  projectContainers,
+  registryFields,
   startInProcessServer,
   until,
   untilUpStarted,
@@ -33,21 +35,10 @@ const made: string[] = [];
 const tmpDirs: string[] = [];
 
 const project = (name: string) => `${server.prefix}-${name}`;
-const creds = () => ({
-  docker_registry: registry.host,
-  docker_username: registry.username,
-  docker_password: registry.password,
-});
+const creds = () => registryFields(registry);
 
-/** Containers of a stack's compose project, as the engine has them. */
-function containersOf(name: string): string[] {
-  const out = execFileSync(
-    'docker',
-    ['ps', '-aq', '--filter', `label=com.docker.compose.project=${project(name)}`],
-    { encoding: 'utf8' },
-  );
-  return out.split('\n').filter(Boolean);
-}
+/** IDs of the containers of a stack's compose project, as the engine has them. */
+const containersOf = (name: string): string[] => projectContainers(project(name)).map((c) => c.id);
 
 interface Inspected {
   HostConfig: {

@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   HANGING_HEALTHCHECK,
   type InProcessServer,
+  projectContainers,
+  registryFields,
   startInProcessServer,
   until,
   untilUpStarted,
@@ -29,32 +31,8 @@ let git: TestGitServer;
 const made: string[] = [];
 
 const project = (name: string) => `${server.prefix}-${name}`;
-const creds = () => ({
-  docker_registry: registry.host,
-  docker_username: registry.username,
-  docker_password: registry.password,
-});
-
-function containers(name: string): { id: string; name: string; state: string }[] {
-  return execFileSync(
-    'docker',
-    [
-      'ps',
-      '-a',
-      '--filter',
-      `label=com.docker.compose.project=${project(name)}`,
-      '--format',
-      '{{.ID}}\t{{.Names}}\t{{.State}}',
-    ],
-    { encoding: 'utf8' },
-  )
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => {
-      const [id = '', n = '', state = ''] = l.split('\t');
-      return { id, name: n, state };
-    });
-}
+const creds = () => registryFields(registry);
+const containers = (name: string) => projectContainers(project(name));
 
 async function create(name: string, body: Record<string, unknown>) {
   made.push(name);

@@ -137,3 +137,36 @@ export async function untilUpStarted(
 /** A health check that never passes inside a long start period: `up --wait` hangs. */
 export const HANGING_HEALTHCHECK =
   '    healthcheck:\n      test: ["CMD", "/bin/false"]\n      interval: 1s\n      start_period: 600s\n';
+
+/** A stack body's registry login fields for the shared test registry. */
+export const registryFields = (registry: {
+  host: string;
+  username?: string;
+  password?: string;
+}) => ({
+  docker_registry: registry.host,
+  docker_username: registry.username,
+  docker_password: registry.password,
+});
+
+/** The containers of a compose project, as the engine has them. */
+export function projectContainers(project: string): { id: string; name: string; state: string }[] {
+  return execFileSync(
+    'docker',
+    [
+      'ps',
+      '-a',
+      '--filter',
+      `label=com.docker.compose.project=${project}`,
+      '--format',
+      '{{.ID}}\t{{.Names}}\t{{.State}}',
+    ],
+    { encoding: 'utf8' },
+  )
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const [id = '', name = '', state = ''] = l.split('\t');
+      return { id, name, state };
+    });
+}
