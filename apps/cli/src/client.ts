@@ -1,24 +1,20 @@
+import type {
+  DeployBodyJson,
+  DeploymentDetailJson,
+  DeploymentJson,
+  DeployResultJson,
+  ErrorBodyJson,
+  LogLineJson,
+  LogMessageJson,
+  RollbackBodyJson,
+  StackJson,
+} from '@simpledeploy/api/contract';
 import { readSse } from './sse';
 
-/** The slice of api.md's deployment object the CLI reads. */
-export interface Deployment {
-  id: string;
-  stack_id: string;
-  status: string;
-  trigger: string;
-  git_commit: string | null;
-  version_id: string | null;
-  error: string | null;
-  queued_at: string;
-  finished_at: string | null;
-}
-
-export interface LogLine {
-  seq: number;
-  ts: string;
-  stream: string;
-  text: string;
-}
+// The contract's types (packages/api/src/contract), imported as types only: the CLI
+// reads what the server's schemas say it sends.
+export type Deployment = DeploymentJson;
+export type LogLine = LogLineJson;
 
 /** An error answer from the API, with the message from its error body. */
 export class ApiError extends Error {
@@ -67,41 +63,26 @@ export function createClient(opts: ClientOptions) {
       );
     }
     if (!res.ok) {
-      const err = (json as { error?: { code?: string; message?: string } }).error;
+      const err = (json as Partial<ErrorBodyJson>).error;
       throw new ApiError(res.status, err?.code ?? 'INTERNAL', err?.message ?? `HTTP ${res.status}`);
     }
     return json as T;
   }
 
   return {
-    listStacks: () =>
-      call<{
-        stacks: {
-          name: string;
-          status: string;
-          last_deployment: { status: string } | null;
-          deployed_commit: string | null;
-        }[];
-      }>('GET', '/api/v1/stacks'),
-    deploy: (stack: string, body: { ref?: string; force?: boolean }) =>
-      call<{ deployment: Deployment; coalesced: boolean }>(
-        'POST',
-        `/api/v1/stacks/${enc(stack)}/deploy`,
-        body,
-      ),
+    listStacks: () => call<{ stacks: StackJson[] }>('GET', '/api/v1/stacks'),
+    deploy: (stack: string, body: DeployBodyJson) =>
+      call<DeployResultJson>('POST', `/api/v1/stacks/${enc(stack)}/deploy`, body),
     rollback: (stack: string, versionId?: string) =>
       call<{ deployment: Deployment }>(
         'POST',
         `/api/v1/stacks/${enc(stack)}/rollback`,
-        versionId ? { version_id: versionId } : {},
+        (versionId ? { version_id: versionId } : {}) satisfies RollbackBodyJson,
       ),
     cancel: (stack: string) =>
       call<{ deployment: Deployment }>('POST', `/api/v1/stacks/${enc(stack)}/cancel`),
     deployment: (id: string) =>
-      call<{ deployment: Deployment & { log: LogLine[] } }>(
-        'GET',
-        `/api/v1/deployments/${enc(id)}`,
-      ),
+      call<{ deployment: DeploymentDetailJson }>('GET', `/api/v1/deployments/${enc(id)}`),
     deployments: (stack: string) =>
       call<{ deployments: Deployment[] }>('GET', `/api/v1/stacks/${enc(stack)}/deployments`),
 
@@ -117,9 +98,9 @@ export function createClient(opts: ClientOptions) {
           `cannot follow deployment ${id}: HTTP ${res.status}`,
         );
       for await (const e of readSse(res.body)) {
-        const msg = JSON.parse(e.data) as { type: string; status?: string } & LogLine;
+        const msg = JSON.parse(e.data) as LogMessageJson;
         if (msg.type === 'line') onLine(msg);
-        else if (msg.type === 'end') return msg.status ?? 'unknown';
+        else if (msg.type === 'end') return msg.status;
       }
       // The stream ended without an end event (server restart): ask for the status.
       return (await this.deployment(id)).deployment.status;

@@ -30,6 +30,7 @@ import {
   createWebhookService,
   ensureLegacyStack,
 } from '@simpledeploy/gitops';
+import { swaggerUiAssets } from './api-docs';
 import type { ServerConfig } from './config';
 import { lockDataDir, secureDataDir } from './data-dir';
 import { createDockerProbes } from './docker-probes';
@@ -165,6 +166,7 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
     clock,
     redact: opts.redact,
     translateError: databaseAppError,
+    docsAssets: swaggerUiAssets(),
   };
   const api = createApi(deps);
   const webDir = findWebDir(config.webDir);

@@ -1,5 +1,5 @@
 export { type AppType, createApi, createApp, DEFAULT_MAX_BODY_BYTES } from './app';
-export type { AppDeps, AppEnv, ComponentHealth, HealthChecks } from './deps';
+export type { AppDeps, AppEnv, ComponentHealth, DocsAssets, HealthChecks } from './deps';
 export type { DomainDeps, GitopsDeps } from './domain';
 export {
   createErrorHandler,

@@ -299,7 +299,7 @@ export function StackForm({
         </div>
         <RegistriesEditor
           rows={form.registries}
-          hasAny={!!original?.has_registries}
+          hasAny={!!original?.registries.length}
           onChange={(rows) =>
             setForm((f) => ({ ...f, registries: rows, registries_touched: true }))
           }

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, type Stack, type Version } from '../api';
+import { api, type Stack, type Version, type VersionDetail } from '../api';
 import { useResource } from '../hooks';
 import type { FileDiff } from '../lib/diff';
 import { shortId, shortSha } from '../lib/format';
@@ -162,7 +162,7 @@ export function VersionsTab({ stack, refreshKey }: { stack: Stack; refreshKey: n
 }
 
 function VersionDiff({ stack, from, to }: { stack: string; from: string; to: string }) {
-  const cache = useRef(new Map<string, Promise<Version>>());
+  const cache = useRef(new Map<string, Promise<VersionDetail>>());
   const get = (id: string, signal: AbortSignal) => {
     let p = cache.current.get(id);
     if (!p) {

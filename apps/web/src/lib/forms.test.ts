@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Stack } from '../api';
+import { stackFixture } from './fixtures';
 import { formFromStack, nameProblem, parseList, parseVariables, stackInput } from './forms';
 
 describe('field parsing', () => {
@@ -41,10 +41,7 @@ describe('stackInput', () => {
   });
 
   it('sends only changed fields and new secrets when editing', () => {
-    const original: Stack = {
-      id: 's1',
-      name: 'web',
-      status: 'idle',
+    const original = stackFixture({
       repo_url: 'https://git.example/x.git',
       repo_branch: 'main',
       compose_variables: { TAG: '1' },
@@ -52,7 +49,7 @@ describe('stackInput', () => {
       reconcile_interval_seconds: 60,
       auto_rollback: true,
       has_repo_token: true,
-    };
+    });
     const form = {
       ...formFromStack(original),
       repo_branch: 'release',
@@ -76,19 +73,13 @@ describe('stackInput', () => {
     expect(
       stackInput({ ...form, deploy_timeout_seconds: '5' }, 'compose', null).errors,
     ).toHaveProperty('deploy_timeout_seconds');
-    const original: Stack = {
-      id: 's1',
-      name: 'web',
-      status: 'idle',
-      compose: 'x: 1\n',
-      deploy_timeout_seconds: 900,
-    };
+    const original = stackFixture({ compose: 'x: 1\n', deploy_timeout_seconds: 900 });
     const edited = { ...formFromStack(original), deploy_timeout_seconds: '60' };
     expect(stackInput(edited, 'compose', original).input).toEqual({ deploy_timeout_seconds: 60 });
   });
 
   it('sends nothing when nothing changed', () => {
-    const original: Stack = { id: 's1', name: 'web', status: 'idle', compose: 'x: 1\n' };
+    const original = stackFixture({ compose: 'x: 1\n' });
     expect(stackInput(formFromStack(original), 'compose', original).input).toEqual({});
   });
 });

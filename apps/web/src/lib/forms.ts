@@ -1,5 +1,13 @@
 // Converting between a stack's fields and the text inputs that edit them.
-import type { RegistryCredential, Stack, StackInput } from '../api';
+import type { Stack, StackInput } from '../api';
+
+/** One row of the registries editor: a password is entered again whenever the list changes. */
+export interface RegistryRow {
+  registry: string;
+  username: string;
+  password: string;
+  has_password?: boolean;
+}
 
 export const NAME_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
@@ -67,7 +75,7 @@ export interface StackForm {
   clear_repo_token: boolean;
   clear_webhook_secret: boolean;
   clear_docker_password: boolean;
-  registries: RegistryCredential[];
+  registries: RegistryRow[];
   registries_touched: boolean;
 }
 
@@ -97,7 +105,7 @@ export function formFromStack(s: Stack | null): StackForm {
     clear_docker_password: false,
     registries: (s?.registries ?? []).map((r) => ({
       registry: r.registry,
-      username: r.username ?? '',
+      username: r.username,
       password: '',
       has_password: r.has_password,
     })),
@@ -168,11 +176,8 @@ export function stackInput(
   if (form.registries_touched || (!original && form.registries.length)) {
     full.registries = form.registries
       .filter((r) => r.registry.trim())
-      .map((r) => ({
-        registry: r.registry.trim(),
-        ...(r.username ? { username: r.username } : {}),
-        ...(r.password ? { password: r.password } : {}),
-      }));
+      // The API takes all three: a row without its password is refused with a message.
+      .map((r) => ({ registry: r.registry.trim(), username: r.username, password: r.password }));
   }
   if (!original) {
     // A new stack: leave out empty optional fields so server defaults apply.

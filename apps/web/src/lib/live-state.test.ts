@@ -1,21 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { Deployment, Stack } from '../api';
+import { deploymentFixture as dep, stackFixture as stack } from './fixtures';
 import { applyToStacks, parseLiveMessage, upsertDeployment } from './live-state';
-
-const stack = (over: Partial<Stack> = {}): Stack => ({
-  id: 's1',
-  name: 'web',
-  status: 'idle',
-  ...over,
-});
-const dep = (over: Partial<Deployment> = {}): Deployment => ({
-  id: 'd1',
-  stack_id: 's1',
-  status: 'queued',
-  trigger: 'manual',
-  queued_at: '2026-01-01T00:00:00Z',
-  ...over,
-});
 
 describe('applyToStacks', () => {
   it('replaces a known stack and adds a new one in name order', () => {

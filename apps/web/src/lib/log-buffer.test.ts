@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { LogLine } from '../api';
 import { appendLines, emptyLog, follow, isAtBottom } from './log-buffer';
 
-const line = (seq: number, text = `l${seq}`): LogLine => ({ seq, stream: 'stdout', text });
+const line = (seq: number, text = `l${seq}`): LogLine => ({
+  seq,
+  ts: '2026-01-01T00:00:00Z',
+  stream: 'stdout',
+  text,
+});
 
 describe('appendLines', () => {
   it('appends in order and tracks the last seq', () => {

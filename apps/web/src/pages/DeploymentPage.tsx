@@ -6,7 +6,6 @@ import {
   isTerminal,
   type LogLine,
   type LogMessage,
-  normalizeLog,
   paths,
   wsUrl,
 } from '../api';
@@ -58,7 +57,7 @@ function useDeploymentLog(id: string, token: string) {
         if (disposed) return null;
         setMeta(deployment);
         setError(null);
-        push(normalizeLog(deployment.log));
+        push(deployment.log);
         return deployment;
       } catch (e) {
         if (!disposed) setError(e);
