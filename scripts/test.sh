@@ -56,8 +56,9 @@ check() {
 # Runs a vitest project with a JSON report and adds its real test counts.
 vitest_project() {
   local project="$1" report="$RESULTS/$1.json" rc=0
+  shift
   rm -f "$report"
-  phase "$project" pnpm exec vitest run --project "$project" --passWithNoTests \
+  phase "$project" pnpm exec vitest run --project "$project" --passWithNoTests "$@" \
     --reporter=default --reporter=json --outputFile.json="$report" || rc=$?
   local counts
   if [ -s "$report" ] && counts="$(node -e '
@@ -172,7 +173,8 @@ check migrations pnpm db:check
 check build pnpm build
 vitest_project unit
 if [ "$docker_ok" = 1 ]; then
-  vitest_project integration
+  # One file at a time on two cores (vitest reads fileParallelism only at the root, not per project).
+  vitest_project integration --no-file-parallelism
 else
   sd_warn 'integration tests not run: no Docker engine with compose v2 (see above). This is a failure, not a skip.'
   FAILED=$((FAILED + 1))
