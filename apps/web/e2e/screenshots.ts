@@ -1,15 +1,15 @@
-// Screenshots of the main pages against the fake API, to look at the UI.
+// Screenshots of the main pages against the real API on a test domain (e2e/test-api.ts).
 // Run: pnpm --filter @simpledeploy/web build && tsx apps/web/e2e/screenshots.ts [outDir]
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchChromium } from './browser';
-import { startFakeApi } from './fake-api';
 import { signIn } from './helpers';
+import { startTestApi } from './test-api';
 
 const out = process.argv[2] ?? '/tmp/simpledeploy-shots';
 mkdirSync(out, { recursive: true });
 
-const api = await startFakeApi({ stepMs: 150 });
+const api = await startTestApi({ stepMs: 150 });
 const b = await launchChromium();
 try {
   const page = await b.context.newPage();

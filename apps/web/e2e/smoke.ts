@@ -1,10 +1,11 @@
-// Drives the UI against the fake API through the behaviours the issue names.
+// Drives the UI against the real API on a test domain (e2e/test-api.ts: real services,
+// a scripted fake Docker CLI) through the behaviours the issue names. Build first.
 import assert from 'node:assert/strict';
 import { launchChromium } from './browser';
-import { startFakeApi } from './fake-api';
 import { signIn } from './helpers';
+import { startTestApi } from './test-api';
 
-const api = await startFakeApi({ stepMs: 120 });
+const api = await startTestApi({ stepMs: 120 });
 const b = await launchChromium();
 const errors: string[] = [];
 try {
@@ -49,6 +50,15 @@ try {
     .getByTestId('last-deployment-status')
     .and(c.locator('[data-status="canceled"]'))
     .waitFor();
+
+  // A good version, so that a failing one has something to roll back to.
+  await a.goto(`${api.url}/#/stacks/slowapp/settings`);
+  await a.getByTestId('compose-editor').fill('services:\n  web:\n    image: nginx\n');
+  await a.getByTestId('submit-stack').click();
+  await a.getByTestId('toast').first().waitFor();
+  await a.goto(`${api.url}/#/stacks/slowapp`);
+  await a.getByTestId('action-deploy').click();
+  await a.locator('[data-testid="log-end"][data-status="succeeded"]').waitFor();
 
   // A failing version rolls back with its error shown.
   await a.goto(`${api.url}/#/stacks/slowapp/settings`);
@@ -99,7 +109,7 @@ try {
 
 /** Without the push channel the list still follows deploys, by polling. */
 async function pollingFallback(): Promise<void> {
-  const quiet = await startFakeApi({ stepMs: 120, eventsWs: false });
+  const quiet = await startTestApi({ stepMs: 120, eventsWs: false });
   try {
     const p = await b.context.newPage();
     await signIn(p, quiet.url);

@@ -1,18 +1,24 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRedactor, createSecretBox, silentLogger } from '@simpledeploy/core';
+import { type Clock, createRedactor, createSecretBox, silentLogger } from '@simpledeploy/core';
 import { createTestDb } from '@simpledeploy/db';
 import { createServices, createSourceResolver } from '@simpledeploy/deployer';
 import { createDriftService, createWebhookService } from '@simpledeploy/gitops';
-import { createFakeClock, createFakeRunner } from '@simpledeploy/testing/fakes';
+import { createFakeClock, createFakeRunner, type FakeClock } from '@simpledeploy/testing/fakes';
 import type { GitopsDeps } from './domain';
 
-/** Real domain services on in-memory SQLite, a fake runner and a fake clock: for route tests. */
-export function testDomain(apiKey = 'test-api-key-0123456789') {
+/**
+ * Real domain services on in-memory SQLite, a fake runner and a fake clock: for route
+ * tests. `clock` replaces the fake one (the web's e2e server runs on real time).
+ */
+export function testDomain<C extends Clock = FakeClock>(
+  apiKey = 'test-api-key-0123456789',
+  opts: { clock?: C } = {},
+) {
   const handle = createTestDb();
   const runner = createFakeRunner();
-  const clock = createFakeClock();
+  const clock = (opts.clock ?? createFakeClock()) as C;
   const dataDir = mkdtempSync(join(tmpdir(), 'sd-api-'));
   const secrets = createSecretBox('api-test');
   const services = createServices({
