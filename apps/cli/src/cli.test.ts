@@ -9,7 +9,7 @@ import { readSse } from './sse';
 const compose = 'services:\n  web:\n    image: 127.0.0.1:5000/web:v1\n';
 
 /** The CLI against the real API app (real domain, fake runner), through fetch. */
-function setup() {
+function setup(apiKey = TEST_KEY) {
   const domain = testDomain();
   const app = createApp(testDeps({ domain }));
   const out: string[] = [];
@@ -18,7 +18,7 @@ function setup() {
     runCli(argv, {
       out: (t) => out.push(t),
       err: (t) => err.push(t),
-      env: { SIMPLEDEPLOY_API_KEY: TEST_KEY, SIMPLEDEPLOY_URL: 'http://sd.test' },
+      env: { SIMPLEDEPLOY_API_KEY: apiKey, SIMPLEDEPLOY_URL: 'http://sd.test' },
       fetch: ((input: string, init?: RequestInit) => app.request(input, init)) as typeof fetch,
     });
   return { domain, cli, out, err };
@@ -66,6 +66,32 @@ describe('simpledeploy CLI', () => {
       trigger: 'manual',
       status: 'succeeded',
     });
+  });
+
+  it('deploys with --wait using a deployer key from the environment, only its own stack', async () => {
+    const admin = setup();
+    await admin.domain.stacks.create({ name: 'app', compose });
+    await admin.domain.stacks.create({ name: 'other', compose });
+    const { secret } = admin.domain.keys.create({ name: 'ci', role: 'deployer', stacks: ['app'] });
+    const app = createApp(testDeps({ domain: admin.domain }));
+    const out: string[] = [];
+    const err: string[] = [];
+    const cli = (...argv: string[]) =>
+      runCli(argv, {
+        out: (t) => out.push(t),
+        err: (t) => err.push(t),
+        env: { SIMPLEDEPLOY_API_KEY: secret, SIMPLEDEPLOY_URL: 'http://sd.test' },
+        fetch: ((input: string, init?: RequestInit) => app.request(input, init)) as typeof fetch,
+      });
+    expect(await cli('whoami')).toBe(0);
+    expect(out.pop()).toBe('ci\tdeployer\tapp');
+    expect(await cli('deploy', 'app', '--wait')).toBe(0);
+    expect(out.at(-1)).toMatch(/^deployment dep_\S+ succeeded$/);
+    expect(await cli('deploy', 'other', '--wait')).toBe(1);
+    expect(err.at(-1)).toBe('error: this key is limited to other stacks (FORBIDDEN, HTTP 403)');
+    admin.domain.runner.on(sub('pull'), { exitCode: 1, stderr: 'manifest unknown' });
+    expect(await cli('deploy', 'app', '--wait', '--force')).toBe(1);
+    expect(err.at(-1)).toMatch(/ended failed: pulling images failed: manifest unknown.*HTTP 422/);
   });
 
   it('prints usage for unknown commands and missing arguments with exit 2', async () => {

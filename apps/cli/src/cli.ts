@@ -12,18 +12,21 @@ const USAGE = `simpledeploy — talk to a simpledeploy server from a terminal or
 
 Usage:
   simpledeploy stacks
-  simpledeploy deploy <stack> [--ref <branch|tag|sha>] [--force] [--no-follow]
+  simpledeploy deploy <stack> [--ref <branch|tag|sha>] [--force] [--no-follow | --wait]
   simpledeploy rollback <stack> [--version <id>] [--no-follow]
   simpledeploy cancel <stack>
   simpledeploy logs <deployment-id> [--follow]
   simpledeploy history <stack>
+  simpledeploy whoami
 
 Options:
   --url <url>   server URL (env SIMPLEDEPLOY_URL, default http://127.0.0.1:8000)
-  --key <key>   API key (env SIMPLEDEPLOY_API_KEY)
+  --key <key>   API key (env SIMPLEDEPLOY_API_KEY); for CI, a deployer key limited to
+                the stacks the pipeline deploys
   --json        print JSON instead of text
 
-deploy and rollback follow the log and exit 0 only when the deployment succeeded.`;
+deploy and rollback follow the log and exit 0 only when the deployment succeeded;
+deploy --wait prints no log: the server holds the answer until the deployment ends.`;
 
 const formatLine = (l: LogLine) =>
   `${l.stream === 'stderr' ? '!' : l.stream === 'system' ? '>' : ' '} ${l.text}`;
@@ -87,7 +90,15 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
         const body: { ref?: string; force?: boolean } = {};
         if (values.ref) body.ref = values.ref;
         if (values.force) body.force = true;
-        const { deployment, coalesced } = await client.deploy(needTarget('a stack name'), body);
+        const stack = needTarget('a stack name');
+        if (values.wait) {
+          // The server answers once the deployment ended: 200, or 422 (an ApiError) when it failed.
+          const { deployment } = await client.deploy(stack, body, { wait: true });
+          if (values.json) json(deployment);
+          else io.out(`deployment ${deployment.id} ${deployment.status}`);
+          return 0;
+        }
+        const { deployment, coalesced } = await client.deploy(stack, body);
         if (!values.json)
           io.out(
             `deployment ${deployment.id} ${coalesced ? 'joined the one already queued' : 'queued'}`,
@@ -128,6 +139,15 @@ export async function runCli(argv: string[], io: Io): Promise<number> {
             );
         return 0;
       }
+      case 'whoami': {
+        const { key } = await client.self();
+        if (values.json) json(key);
+        else
+          io.out(
+            `${key.name}\t${key.role}\t${key.stacks.length ? key.stacks.join(',') : 'all stacks'}`,
+          );
+        return 0;
+      }
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
@@ -159,6 +179,7 @@ function parse(argv: string[]) {
       force: { type: 'boolean' },
       follow: { type: 'boolean' },
       'no-follow': { type: 'boolean' },
+      wait: { type: 'boolean' },
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },

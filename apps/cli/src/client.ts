@@ -4,6 +4,7 @@ import type {
   DeploymentJson,
   DeployResultJson,
   ErrorBodyJson,
+  KeyJson,
   LogLineJson,
   LogMessageJson,
   RollbackBodyJson,
@@ -71,8 +72,15 @@ export function createClient(opts: ClientOptions) {
 
   return {
     listStacks: () => call<{ stacks: StackJson[] }>('GET', '/api/v1/stacks'),
-    deploy: (stack: string, body: DeployBodyJson) =>
-      call<DeployResultJson>('POST', `/api/v1/stacks/${enc(stack)}/deploy`, body),
+    /** With `wait`, the answer comes once the deployment ended (`?wait=true`, for CI). */
+    deploy: (stack: string, body: DeployBodyJson, opts: { wait?: boolean } = {}) =>
+      call<DeployResultJson>(
+        'POST',
+        `/api/v1/stacks/${enc(stack)}/deploy${opts.wait ? '?wait=true' : ''}`,
+        body,
+      ),
+    /** Who the key is: its name, role and the stacks it is limited to ([] = all). */
+    self: () => call<{ key: KeyJson }>('GET', '/api/v1/keys/self'),
     rollback: (stack: string, versionId?: string) =>
       call<{ deployment: Deployment }>(
         'POST',

@@ -22,6 +22,7 @@ describe('loadConfig', () => {
       port: 8000,
       dataDir: '/srv/data',
       maxConcurrentDeploys: 3,
+      auditRetentionDays: 90,
       projectPrefix: 'simpledeploy',
       dockerHost: undefined,
       logLevel: 'info',
@@ -136,6 +137,14 @@ describe('loadConfig', () => {
       'LOG_LEVEL must be one of debug, info, warn, error',
       'REPO_URL must be an http or https git URL',
       expect.stringMatching(/^COMPOSE_PATH must be a path inside the repository/),
+    ]);
+  });
+
+  it('keeps audit entries for SIMPLEDEPLOY_AUDIT_RETENTION_DAYS days, 0 for ever', () => {
+    expect(loadConfig({ SIMPLEDEPLOY_AUDIT_RETENTION_DAYS: '7' }).auditRetentionDays).toBe(7);
+    expect(loadConfig({ SIMPLEDEPLOY_AUDIT_RETENTION_DAYS: '0' }).auditRetentionDays).toBe(0);
+    expect(problemsOf({ SIMPLEDEPLOY_AUDIT_RETENTION_DAYS: 'week' })).toEqual([
+      'SIMPLEDEPLOY_AUDIT_RETENTION_DAYS must be a whole number from 0 to 36500 (got "week")',
     ]);
   });
 

@@ -40,6 +40,8 @@ export interface Config {
   /** Host policy rules switched off for every stack, from SIMPLEDEPLOY_POLICY_ALLOW. Default: none. */
   allowedRules: PolicyRule[];
   maxConcurrentDeploys: number;
+  /** Days the audit log keeps an entry (SIMPLEDEPLOY_AUDIT_RETENTION_DAYS); 0 keeps every one. */
+  auditRetentionDays: number;
   projectPrefix: string;
   dockerHost: string | undefined;
   logLevel: LogLevel;
@@ -127,6 +129,7 @@ const schema = z.object({
     `must be a comma-separated list of host policy rules (${POLICY_RULE_NAMES.join(', ')})`,
   ),
   SIMPLEDEPLOY_MAX_CONCURRENT_DEPLOYS: integer(1, 64, 3),
+  SIMPLEDEPLOY_AUDIT_RETENTION_DAYS: integer(0, 36500, 90),
   SIMPLEDEPLOY_PROJECT_PREFIX: checked(
     (v) => PROJECT_PREFIX.test(v),
     'must be 1-32 lowercase letters, digits, "-" or "_", starting with a letter or digit (it starts every compose project name)',
@@ -195,6 +198,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       .map((p) => p.trim())
       .filter(isPolicyRule),
     maxConcurrentDeploys: e.SIMPLEDEPLOY_MAX_CONCURRENT_DEPLOYS,
+    auditRetentionDays: e.SIMPLEDEPLOY_AUDIT_RETENTION_DAYS,
     projectPrefix: e.SIMPLEDEPLOY_PROJECT_PREFIX ?? 'simpledeploy',
     dockerHost: e.DOCKER_HOST,
     logLevel: e.LOG_LEVEL ?? 'info',

@@ -173,6 +173,21 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
   if (webDir) mountWebUi(api.app, webDir);
   else logger.warn('the web UI is not built (pnpm build), so / serves nothing; the API works', {});
 
+  // The audit log keeps config.auditRetentionDays of entries: pruned at start-up and daily.
+  const pruneAudit = () => {
+    try {
+      const pruned = services.audit.prune(config.auditRetentionDays);
+      if (pruned > 0)
+        logger.info('pruned the audit log', {
+          entries: pruned,
+          retention_days: config.auditRetentionDays,
+        });
+    } catch (error) {
+      logger.warn('cannot prune the audit log', { error });
+    }
+  };
+  let auditPruning: NodeJS.Timeout | undefined;
+
   let server: Server | undefined;
   let stopping: Promise<void> | undefined;
 
@@ -194,6 +209,9 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
         logger.error('legacy mode: cannot create the stack "default" from REPO_URL', { error });
       }
       reconciler.start();
+      pruneAudit();
+      auditPruning = setInterval(pruneAudit, 24 * 60 * 60 * 1000);
+      auditPruning.unref();
       return new Promise((resolve, reject) => {
         const s = serve({
           fetch: api.app.fetch,
@@ -219,6 +237,7 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
         s?.closeIdleConnections();
         // No new polls or drift repairs while deployments wind down.
         await reconciler.stop();
+        clearInterval(auditPruning);
         // Running deployments end as interrupted, which also ends `?wait=true` requests.
         await services.deployer.shutdown(opts.deployShutdownMs ?? 15_000);
         // Upgraded sockets are not the HTTP server's to close: say "going away" to each.

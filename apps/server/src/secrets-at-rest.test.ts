@@ -2,7 +2,13 @@ import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp } from '@simpledeploy/api';
-import { createRedactor, createSecretBox, isEncrypted, silentLogger } from '@simpledeploy/core';
+import {
+  createRedactor,
+  createSecretBox,
+  isEncrypted,
+  sha256,
+  silentLogger,
+} from '@simpledeploy/core';
 import { createDb, type DbHandle, migrate, SECRET_COLUMNS, stacks } from '@simpledeploy/db';
 import { createServices, createSourceResolver, decryptSecrets } from '@simpledeploy/deployer';
 import { createFakeClock, createFakeRunner } from '@simpledeploy/testing/fakes';
@@ -71,7 +77,7 @@ function server(dataDir = mkdtempSync(join(tmpdir(), 'sd-at-rest-')), key = KEY)
     expect(res.status, await res.clone().text()).toBeLessThan(300);
     return res;
   };
-  return { dataDir, handle, services, api };
+  return { dataDir, handle, services, api, app };
 }
 
 /** Stacks with every kind of secret, created and changed through the API. */
@@ -171,6 +177,52 @@ describe('secrets at rest', () => {
       repoToken: SECRETS.patchedToken,
       webhookSecret: SECRETS.patchedHook,
     });
+  });
+});
+
+describe('API keys at rest', () => {
+  it('the raw SQLite file and its WAL hold only the sha256 of a key, never the key', async () => {
+    const s = server();
+    await createSecretStacks(s.api);
+    const made: string[] = [];
+    for (const [name, role, stacks] of [
+      ['ci', 'deployer', ['inline-app']],
+      ['dash', 'viewer', []],
+      ['ops', 'admin', []],
+    ] as const) {
+      const res = await s.api('POST', '/api/v1/keys', { name, role, stacks });
+      made.push(((await res.json()) as { key: { secret: string } }).key.secret);
+    }
+    // Used (last_used_at, the audit log) and one revoked: every write path has run.
+    for (const key of made) {
+      const headers = { 'X-API-KEY': key };
+      expect((await s.app.request('/api/v1/stacks', { headers })).status).toBe(200);
+      const deploy = await s.app.request('/api/v1/stacks/inline-app/deploy?wait=true', {
+        method: 'POST',
+        headers,
+      });
+      expect([200, 403]).toContain(deploy.status);
+    }
+    const { keys } = (await (await s.api('GET', '/api/v1/keys')).json()) as {
+      keys: { id: string }[];
+    };
+    await s.api('DELETE', `/api/v1/keys/${keys[1]!.id}`);
+    const stored = s.handle.sqlite.prepare('select key_hash from api_keys').all() as {
+      key_hash: string;
+    }[];
+    expect(stored.map((r) => r.key_hash).sort()).toEqual(made.slice(1).map(sha256).sort());
+    const files = rawFiles(s.dataDir);
+    expect(Object.keys(files).some((p) => p.endsWith('-wal'))).toBe(true);
+    for (const [path, bytes] of Object.entries(files)) {
+      for (const key of [...made, API_KEY]) {
+        for (const form of [
+          key,
+          Buffer.from(key).toString('base64'),
+          Buffer.from(key).toString('hex'),
+        ])
+          expect(bytes.includes(Buffer.from(form)), `a key in ${path}`).toBe(false);
+      }
+    }
   });
 });
 

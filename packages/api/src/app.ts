@@ -5,29 +5,27 @@ import { requestId } from 'hono/request-id';
 import type { AppDeps, AppEnv } from './deps';
 import { createErrorHandler, notFoundHandler } from './errors';
 import { accessLog } from './middleware/access-log';
-import { apiKeyAuth } from './middleware/auth';
+import { auditTrail } from './middleware/audit';
+import { accessControl } from './middleware/auth';
 import { authFailureLimit } from './middleware/rate-limit';
 import { deploymentRoutes } from './routes/deployments';
-import { docsRoutes, isDocsRoute } from './routes/docs';
+import { docsRoutes } from './routes/docs';
 import { eventRoutes } from './routes/events';
 import { gitopsRoutes, isStackWebhook } from './routes/gitops';
 import { healthRoutes } from './routes/health';
+import { auditRoutes, keyRoutes } from './routes/keys';
 import { logRoutes } from './routes/logs';
 import { metricsRoutes } from './routes/metrics';
 import { policyRoutes } from './routes/policy';
 import { stackRoutes } from './routes/stacks';
+import { createStreamRegistry } from './streams';
 import { isSupervisorWebhook, supervisorRoutes } from './supervisor/routes';
 import { createNodeWebSocket } from './websocket';
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
-// The WebSocket routes (routes/logs.ts, routes/events.ts): the only ones that take `?token=`.
-const WEBSOCKET_ROUTE = /^\/api\/v1\/(?:(?:deployments|stacks)\/[^/]+\/logs|events)\/ws$/;
-const isWebSocketRoute = (c: Context) => WEBSOCKET_ROUTE.test(c.req.path);
 // Git-host webhooks authenticate themselves (a signature, or the API key).
 const isWebhook = (c: Context) => isStackWebhook(c) || isSupervisorWebhook(c);
-// The published contract (openapi.json and its reference page) shows no stack: open.
-const isOpen = (c: Context) => isWebhook(c) || isDocsRoute(c);
 
 /**
  * The HTTP app: middleware, error mapping and routes, with every capability taken from
@@ -36,10 +34,15 @@ const isOpen = (c: Context) => isWebhook(c) || isDocsRoute(c);
  */
 export function createApi(deps: AppDeps) {
   const maxSize = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const auth = apiKeyAuth({
+  // Open streams by key: revoking a key ends the WebSockets and event streams it opened.
+  const streams = createStreamRegistry();
+  deps.domain.keys.onRevoke((id) => streams.closeKey(id));
+  // Who may call what is decided in one table (access.ts), before any handler runs.
+  const access = accessControl({
     apiKey: deps.apiKey,
-    exempt: isOpen,
-    queryTokenRoutes: isWebSocketRoute,
+    keys: deps.domain.keys,
+    domain: deps.domain,
+    streams,
   });
   const root = new Hono<AppEnv>();
   // The API document is generated from the finished app (every route, its validators).
@@ -55,7 +58,7 @@ export function createApi(deps: AppDeps) {
       ),
     )
     .notFound(notFoundHandler)
-    .use('*', requestId(), accessLog(deps.logger))
+    .use('*', requestId(), accessLog(deps.logger), auditTrail(deps.domain.audit))
     .use(
       '*',
       deps.rateLimit === false
@@ -79,11 +82,7 @@ export function createApi(deps: AppDeps) {
         },
       }),
     )
-    .use('/api/v1/*', auth)
-    .use('/webhook', auth)
-    // Supervisor's API (supervisor/routes.ts), under its own paths.
-    .use('/stacks', auth)
-    .use('/stacks/*', auth)
+    .use('*', access)
     .route('/', healthRoutes(deps))
     .route('/', metricsRoutes(deps))
     .route('/', stackRoutes(deps.domain))
@@ -92,6 +91,8 @@ export function createApi(deps: AppDeps) {
     .route('/', logRoutes(deps.domain.deployer, nodeWs.upgradeWebSocket))
     .route('/', eventRoutes(deps.domain, nodeWs.upgradeWebSocket))
     .route('/', gitopsRoutes(deps.domain, deps.apiKey))
+    .route('/', keyRoutes(deps.domain))
+    .route('/', auditRoutes(deps.domain))
     .route('/', supervisorRoutes({ domain: deps.domain, apiKey: deps.apiKey, clock: deps.clock }))
     .route(
       '/',

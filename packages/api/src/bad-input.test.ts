@@ -1123,7 +1123,10 @@ describe(`bad input: ${cases.length} requests over every route`, () => {
     sqlite.prepare("select name from sqlite_master where type = 'table' order by name").all() as {
       name: string;
     }[]
-  ).map((t) => t.name);
+  )
+    .map((t) => t.name)
+    // The audit log records every refused request: the one table that is meant to grow.
+    .filter((t) => t !== 'audit_log' && t !== 'sqlite_sequence');
   const snapshot = () =>
     JSON.stringify(
       tables.map((t) => [t, sqlite.prepare(`select * from "${t}" order by rowid`).all()]),

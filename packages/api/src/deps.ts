@@ -1,6 +1,8 @@
 import type { AppError, Clock, Logger, Redact } from '@simpledeploy/core';
 import type { DomainDeps } from './domain';
+import type { AccessInfo, Principal } from './middleware/auth';
 import type { BucketPolicy } from './middleware/rate-limit';
+import type { StreamGuard } from './streams';
 
 /** The result of one health probe. `error` is a short sentence, safe to show unauthenticated callers. */
 export interface ComponentHealth {
@@ -26,7 +28,7 @@ export interface HealthChecks {
  * apps/server/src/container.ts.
  */
 export interface AppDeps {
-  /** The key for `/api/v1/*` and `POST /webhook`. Must not be empty. */
+  /** The key from the environment: the first admin key (access.ts). Must not be empty. */
   apiKey: string;
   logger: Logger;
   /** simpledeploy's version, reported by `/health` and `/metrics`. */
@@ -73,5 +75,11 @@ export interface AppEnv {
     requestId: string;
     /** deps.logger with this request's id attached: use it inside handlers. */
     logger: Logger;
+    /** Who sent the request, once its key was checked (none on open routes). */
+    principal?: Principal;
+    /** The request's row of the access table and its target, for the audit log. */
+    access?: AccessInfo;
+    /** For a stream route: how to end the stream on revocation and what it may send. */
+    streamGuard?: StreamGuard;
   };
 }

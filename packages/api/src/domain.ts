@@ -1,4 +1,10 @@
-import type { Deployer, Lifecycle, StackService } from '@simpledeploy/deployer';
+import type {
+  AuditLog,
+  Deployer,
+  KeyService,
+  Lifecycle,
+  StackService,
+} from '@simpledeploy/deployer';
 import type { DriftService, WebhookService } from '@simpledeploy/gitops';
 
 /** Drift reports and git-host webhooks (packages/gitops). */
@@ -12,6 +18,10 @@ export interface DomainDeps {
   deployer: Deployer;
   stacks: StackService;
   lifecycle: Lifecycle;
+  /** The stored API keys (the key from the environment is apart: AppDeps.apiKey). */
+  keys: KeyService;
+  /** Every change and action: who, what, on what, how it ended. */
+  audit: AuditLog;
   /** Without it, `.../drift` and `.../webhook` answer 503. */
   gitops?: GitopsDeps | undefined;
 }

@@ -1,3 +1,10 @@
+export {
+  ACCESS,
+  type AccessRule,
+  matchAccess,
+  type Need,
+  type StackFrom,
+} from './access';
 export { type AppType, createApi, createApp, DEFAULT_MAX_BODY_BYTES } from './app';
 export type { AppDeps, AppEnv, ComponentHealth, DocsAssets, HealthChecks } from './deps';
 export type { DomainDeps, GitopsDeps } from './domain';
@@ -11,10 +18,12 @@ export {
   statusFor,
 } from './errors';
 export { accessLog } from './middleware/access-log';
+export { auditTrail } from './middleware/audit';
 export {
-  type ApiKeyAuthOptions,
-  apiKeyAuth,
+  type AccessControlOptions,
+  accessControl,
   hasValidApiKey,
+  type Principal,
   presentedKeys,
   unauthorized,
 } from './middleware/auth';

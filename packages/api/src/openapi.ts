@@ -1,6 +1,7 @@
 import type { Hono, MiddlewareHandler } from 'hono';
 import { findTargetHandler } from 'hono/utils/handler';
 import { z } from 'zod';
+import { ACCESS } from './access';
 import { requestSchemas, responseSchemas } from './contract/common';
 import { INPUT_DOC, type InputDoc } from './validate';
 
@@ -79,6 +80,7 @@ const PATH_PARAMS: Record<string, string> = {
 const ERRORS: Record<number, [name: string, description: string]> = {
   400: ['BadRequest', 'VALIDATION: the input is not valid; the message says what to fix'],
   401: ['Unauthorized', 'UNAUTHORIZED: a valid API key is required'],
+  403: ['Forbidden', "FORBIDDEN: the key's role or stacks do not allow this (access.ts)"],
   404: ['NotFound', 'NOT_FOUND: no such stack, deployment, version or route'],
   409: ['Conflict', 'CONFLICT: the request does not fit the current state'],
   413: ['PayloadTooLarge', 'PAYLOAD_TOO_LARGE: the body is over the limit (1 MiB by default)'],
@@ -178,6 +180,9 @@ function operation(route: RouteInfo, doc: RouteDoc): Json {
   const errors = new Set(doc.errors ?? []);
   if (route.inputs.length) errors.add(400);
   if (doc.auth !== 'open') errors.add(401);
+  // The role each route needs comes from the access table, the one place it is decided.
+  const need = ACCESS.find((a) => a.method === route.method && a.path === route.path)?.need;
+  if (need === 'viewer' || need === 'deployer' || need === 'admin') errors.add(403);
   if (route.path.includes(':')) errors.add(404);
   if (body) errors.add(413);
   for (const status of [...errors].sort()) {
@@ -190,6 +195,7 @@ function operation(route: RouteInfo, doc: RouteDoc): Json {
     summary: doc.summary,
     ...(doc.description ? { description: doc.description } : {}),
     tags: [doc.tag],
+    ...(need ? { 'x-simpledeploy-access': need } : {}),
     ...(doc.auth === 'open' ? { security: [] } : {}),
     ...(doc.auth === 'signed'
       ? {

@@ -4,8 +4,11 @@ import { type Duplex, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import type { Logger } from '@simpledeploy/core';
+import type { Context } from 'hono';
 import { defineWebSocketHelper, type UpgradeWebSocket, WSContext, type WSEvents } from 'hono/ws';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import type { AppEnv } from './deps';
+import type { StreamGuard } from './streams';
 
 const UPGRADE = Symbol('WebSocket upgrade');
 
@@ -51,9 +54,14 @@ export function createNodeWebSocket(app: UpgradeApp, logger: Logger): NodeWebSoc
   const report = (what: string) => (error: unknown) =>
     logger.error(`WebSocket ${what} failed`, { error });
 
-  function attach(ws: WebSocket, events: WSEvents<WebSocket>, url: string) {
+  function attach(ws: WebSocket, events: WSEvents<WebSocket>, url: string, guard?: StreamGuard) {
+    const allows = guard?.allows;
     const ctx = new WSContext<WebSocket>({
-      send: (data, opts) => ws.send(data, { compress: opts.compress }),
+      // A key limited to some stacks is sent only the messages about them.
+      send: (data, opts) => {
+        if (allows && typeof data === 'string' && !allows(data)) return;
+        ws.send(data, { compress: opts.compress });
+      },
       close: (code, reason) => ws.close(code, reason),
       raw: ws,
       get readyState() {
@@ -62,7 +70,7 @@ export function createNodeWebSocket(app: UpgradeApp, logger: Logger): NodeWebSoc
       url,
       protocol: ws.protocol,
     });
-    const guard = (what: string, fn: () => void) => {
+    const safely = (what: string, fn: () => void) => {
       try {
         fn();
       } catch (e) {
@@ -70,19 +78,22 @@ export function createNodeWebSocket(app: UpgradeApp, logger: Logger): NodeWebSoc
       }
     };
     ws.on('message', (data: RawData, isBinary: boolean) =>
-      guard('message handler', () =>
+      safely('message handler', () =>
         events.onMessage?.(new MessageEvent('message', { data: messageData(data, isBinary) }), ctx),
       ),
     );
-    ws.on('close', (code: number, reason: Buffer) =>
-      guard('close handler', () => events.onClose?.(closeEvent(code, reason.toString()), ctx)),
-    );
+    // Revoking the key that opened the socket closes it (1008: policy violation).
+    const untrack = guard?.track(() => ws.close(1008, 'the API key was revoked')) ?? (() => {});
+    ws.on('close', (code: number, reason: Buffer) => {
+      untrack();
+      safely('close handler', () => events.onClose?.(closeEvent(code, reason.toString()), ctx));
+    });
     ws.on('error', (error: Error) =>
-      guard('error handler', () =>
+      safely('error handler', () =>
         events.onError?.(Object.assign(new Event('error'), { error }), ctx),
       ),
     );
-    guard('open handler', () => events.onOpen?.(new Event('open'), ctx));
+    safely('open handler', () => events.onOpen?.(new Event('open'), ctx));
   }
 
   const upgradeWebSocket = defineWebSocketHelper<WebSocket>((c, events) => {
@@ -90,7 +101,8 @@ export function createNodeWebSocket(app: UpgradeApp, logger: Logger): NodeWebSoc
     // Only a request that came through the upgrade listener has a socket to take over.
     const upgrade = env?.[UPGRADE];
     if (!upgrade || c.req.header('upgrade')?.toLowerCase() !== 'websocket') return;
-    upgrade.accept = (ws) => attach(ws, events, c.req.url);
+    const streamGuard = (c as Context<AppEnv>).get('streamGuard');
+    upgrade.accept = (ws) => attach(ws, events, c.req.url, streamGuard);
     return new Response(null);
   });
 

@@ -32,5 +32,9 @@ export const notFound = (what: string, id: string) =>
 export const validation = (message: string, details: Record<string, unknown> = {}) =>
   new AppError('VALIDATION', message, details);
 
+/** A valid key whose role or stacks do not allow the request (403). */
+export const forbidden = (message: string, details: Record<string, unknown> = {}) =>
+  new AppError('FORBIDDEN', message, details);
+
 export const conflict = (message: string, details: Record<string, unknown> = {}) =>
   new AppError('CONFLICT', message, details);

@@ -6,5 +6,6 @@ export * from './logger';
 export * from './names';
 export * from './ports';
 export * from './redact';
+export * from './roles';
 export * from './secret-box';
 export * from './types';

@@ -6,6 +6,8 @@ export {
   type PolicyRule,
   type Violation,
 } from '@simpledeploy/compose';
+export * from './api-keys';
+export * from './audit-log';
 export * from './change-bus';
 export * from './child-env';
 export * from './compose-session';

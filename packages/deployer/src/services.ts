@@ -1,10 +1,19 @@
+import { findStack } from '@simpledeploy/db';
+import { createKeyService } from './api-keys';
+import { createAuditLog } from './audit-log';
 import { createChangeBus } from './change-bus';
 import { createDeployer, type DeployerDeps, defaultIds } from './deployer';
 import { createLifecycle } from './lifecycle';
 import { createStackLocator } from './stack-locator';
 import { createStackService } from './stack-service';
 
-/** Wires the deployer, the stack service and lifecycle commands over one set of ports. */
+/** Deployments no request asked for: the audit log records them as the system's actions. */
+const SYSTEM_TRIGGERS = new Set(['poll', 'drift']);
+
+/**
+ * Wires the deployer, the stack service, lifecycle commands, API keys and the audit log
+ * over one set of ports.
+ */
 export function createServices(deps: DeployerDeps) {
   const ids = deps.ids ?? defaultIds(deps.clock);
   // One change bus and one stack locator, injected into every service that needs them.
@@ -33,7 +42,22 @@ export function createServices(deps: DeployerDeps) {
     ids,
     config: deps.config,
   });
-  return { deployer, stacks, lifecycle };
+  const keys = createKeyService({ db: deps.db, clock: deps.clock, logger: deps.logger, ids });
+  const audit = createAuditLog({ db: deps.db, clock: deps.clock, logger: deps.logger });
+  changes.onChange((e) => {
+    if (e.type !== 'deployment' || e.deployment.status !== 'queued') return;
+    if (!SYSTEM_TRIGGERS.has(e.deployment.trigger)) return;
+    const stack = findStack(deps.db, e.deployment.stack_id);
+    audit.record({
+      via: 'system',
+      action: `stack.deploy.${e.deployment.trigger}`,
+      target: `deployment ${e.deployment.id}`,
+      stackId: e.deployment.stack_id,
+      stackName: stack?.name,
+      result: 'ok',
+    });
+  });
+  return { deployer, stacks, lifecycle, keys, audit };
 }
 
 export type Services = ReturnType<typeof createServices>;

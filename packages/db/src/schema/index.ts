@@ -1,3 +1,5 @@
+export * from './api-keys';
+export * from './audit-log';
 export * from './deployments';
 export * from './events';
 export * from './stacks';
