@@ -1,10 +1,12 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { onUnauthorized, paths, setToken, wsUrl } from './api';
+import { api, onUnauthorized, paths, setToken, wsUrl } from './api';
 import { loadKey, saveKey } from './auth';
 import { AppContext, type AppContextValue, type ToastKind } from './context';
-import { useHashRoute } from './hooks';
+import { useHashRoute, useResource } from './hooks';
+import { canAdmin, describeKey } from './lib/access';
 import { links } from './lib/route';
 import { LiveChannel, type LiveMode } from './live';
+import { AuditPage } from './pages/AuditPage';
 import { DeploymentPage } from './pages/DeploymentPage';
 import { NewStackPage } from './pages/NewStackPage';
 import { SignIn } from './pages/SignIn';
@@ -56,6 +58,9 @@ function Shell({ token, signOut }: { token: string; signOut: (reason?: string) =
     [token],
   );
   const [mode, setMode] = useState<LiveMode>(live.mode);
+  // Who is signed in, to hide what the key cannot do; unknown (older server) hides nothing.
+  const self = useResource(`self:${token}`, (signal) => api.self(signal).then((r) => r.key));
+  const me = self.data ?? null;
 
   useEffect(() => {
     const off = live.onMode(setMode);
@@ -77,6 +82,7 @@ function Shell({ token, signOut }: { token: string; signOut: (reason?: string) =
   const ctx: AppContextValue = useMemo(
     () => ({
       token,
+      me,
       live,
       signOut,
       toast: (message, kind = 'info') => {
@@ -85,7 +91,7 @@ function Shell({ token, signOut }: { token: string; signOut: (reason?: string) =
         setTimeout(() => setToasts((t) => t.filter((x) => x.id !== id)), 4500);
       },
     }),
-    [token, live, signOut],
+    [token, me, live, signOut],
   );
 
   let page: preact.JSX.Element;
@@ -95,6 +101,9 @@ function Shell({ token, signOut }: { token: string; signOut: (reason?: string) =
       break;
     case 'new':
       page = <NewStackPage />;
+      break;
+    case 'audit':
+      page = <AuditPage />;
       break;
     case 'stack':
       page = <StackPage key={route.stack} stack={route.stack} tab={route.tab} />;
@@ -134,15 +143,34 @@ function Shell({ token, signOut }: { token: string; signOut: (reason?: string) =
           <a href={links.stacks()} aria-current={route.page === 'stacks' ? 'page' : undefined}>
             Stacks
           </a>
+          {canAdmin(me) ? (
+            <a
+              href={links.newStack()}
+              aria-current={route.page === 'new' ? 'page' : undefined}
+              data-testid="nav-new-stack"
+            >
+              New stack
+            </a>
+          ) : null}
           <a
-            href={links.newStack()}
-            aria-current={route.page === 'new' ? 'page' : undefined}
-            data-testid="nav-new-stack"
+            href={links.audit()}
+            aria-current={route.page === 'audit' ? 'page' : undefined}
+            data-testid="nav-audit"
           >
-            New stack
+            Audit
           </a>
         </nav>
         <div class="topbar-end">
+          {me ? (
+            <span
+              class="whoami muted"
+              data-testid="signed-in-as"
+              data-role={me.role}
+              title="The API key this browser is signed in with"
+            >
+              {describeKey(me)}
+            </span>
+          ) : null}
           <span
             class={`live live-${mode}`}
             data-testid="live-status"

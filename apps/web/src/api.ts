@@ -3,6 +3,7 @@
 // /api/v1/openapi.json), imported as types only: a field the server renames breaks this
 // build instead of being guessed at.
 import type {
+  AuditEntryJson,
   ControlBodyJson,
   DeployBodyJson,
   DeploymentDetailJson,
@@ -11,6 +12,7 @@ import type {
   DeployResultJson,
   DriftItemJson,
   DriftJson,
+  KeyJson,
   LogLineJson,
   LogMessageJson,
   PushMessageJson,
@@ -47,6 +49,11 @@ export type ControlCommand = Extract<
 >;
 /** What POST and PATCH accept; secrets are only ever sent, never read back. */
 export type StackInput = StackInputJson;
+/** The signed-in key (GET /api/v1/keys/self): its name, role and stacks, never its material. */
+export type KeyInfo = KeyJson;
+export type Role = KeyJson['role'];
+/** One entry of GET /api/v1/audit. */
+export type AuditEntry = AuditEntryJson;
 /** Push channel messages from GET /api/v1/events/ws. */
 export type LiveMessage = PushMessageJson;
 /** Log stream messages from GET /api/v1/deployments/{id}/logs/ws. */
@@ -239,6 +246,15 @@ export const api = {
     request<{ services: ServiceRow[] }>(`${base}/stacks/${enc(stack)}/services`, { signal }),
   drift: (stack: string, signal?: AbortSignal) =>
     request<Drift>(`${base}/stacks/${enc(stack)}/drift`, { signal }),
+  self: (signal?: AbortSignal) => request<{ key: KeyInfo }>(`${base}/keys/self`, { signal }),
+  audit: (filter: { stack?: string; key?: string; limit?: number }, signal?: AbortSignal) => {
+    const q = new URLSearchParams();
+    if (filter.stack) q.set('stack', filter.stack);
+    if (filter.key) q.set('key', filter.key);
+    if (filter.limit) q.set('limit', String(filter.limit));
+    const qs = q.toString();
+    return request<{ entries: AuditEntry[] }>(`${base}/audit${qs ? `?${qs}` : ''}`, { signal });
+  },
   stats: (stack: string, signal?: AbortSignal) =>
     request<Stats>(`${base}/stacks/${enc(stack)}/stats`, { signal }),
 };

@@ -1,11 +1,14 @@
 import { createContext } from 'preact';
 import { useContext, useEffect, useRef } from 'preact/hooks';
+import type { KeyInfo } from './api';
 import type { LiveChannel, LiveEvent } from './live';
 
 export type ToastKind = 'info' | 'success' | 'error';
 
 export interface AppContextValue {
   token: string;
+  /** Who is signed in; null until known, or when the server cannot say (then every action shows). */
+  me: KeyInfo | null;
   live: LiveChannel;
   signOut: (reason?: string) => void;
   toast: (message: string, kind?: ToastKind) => void;

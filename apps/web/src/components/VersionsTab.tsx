@@ -1,12 +1,15 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type Stack, type Version, type VersionDetail } from '../api';
+import { useApp } from '../context';
 import { useResource } from '../hooks';
+import { canDeploy } from '../lib/access';
 import type { FileDiff } from '../lib/diff';
 import { shortId, shortSha } from '../lib/format';
 import { links } from '../lib/route';
 import { Empty, ErrorNote, Loading, Time, useConfirm } from './ui';
 
 export function VersionsTab({ stack, refreshKey }: { stack: Stack; refreshKey: number }) {
+  const { me } = useApp();
   const versions = useResource(`versions:${stack.id}`, (signal) =>
     api.versions(stack.id, signal).then((r) => r.versions),
   );
@@ -132,7 +135,7 @@ export function VersionsTab({ stack, refreshKey }: { stack: Stack; refreshKey: n
                     <Time iso={v.last_deployed_at} />
                   </td>
                   <td class="cell-actions">
-                    {v.current ? null : (
+                    {v.current || !canDeploy(me) ? null : (
                       <button
                         type="button"
                         class="btn btn-sm"

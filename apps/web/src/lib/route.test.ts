@@ -6,6 +6,7 @@ describe('parseRoute', () => {
     expect(parseRoute('')).toEqual({ page: 'stacks' });
     expect(parseRoute('#/')).toEqual({ page: 'stacks' });
     expect(parseRoute('#/new')).toEqual({ page: 'new' });
+    expect(parseRoute('#/audit')).toEqual({ page: 'audit' });
     expect(parseRoute('#/stacks/web')).toEqual({ page: 'stack', stack: 'web', tab: 'overview' });
     expect(parseRoute('#/stacks/web/versions/')).toEqual({
       page: 'stack',

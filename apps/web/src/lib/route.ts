@@ -1,5 +1,5 @@
 // Hash routes, so the server needs no index.html fallback: #/, #/new,
-// #/stacks/<id>[/<tab>], #/deployments/<id>.
+// #/stacks/<id>[/<tab>], #/deployments/<id>, #/audit.
 
 export const STACK_TABS = ['overview', 'deployments', 'versions', 'settings'] as const;
 export type StackTab = (typeof STACK_TABS)[number];
@@ -7,6 +7,7 @@ export type StackTab = (typeof STACK_TABS)[number];
 export type Route =
   | { page: 'stacks' }
   | { page: 'new' }
+  | { page: 'audit' }
   | { page: 'stack'; stack: string; tab: StackTab }
   | { page: 'deployment'; id: string }
   | { page: 'not_found'; path: string };
@@ -16,6 +17,7 @@ export function parseRoute(hash: string): Route {
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   if (parts.length === 0) return { page: 'stacks' };
   if (parts[0] === 'new' && parts.length === 1) return { page: 'new' };
+  if (parts[0] === 'audit' && parts.length === 1) return { page: 'audit' };
   if (parts[0] === 'stacks' && parts[1] && parts.length <= 3) {
     const tab = (parts[2] ?? 'overview') as StackTab;
     if (STACK_TABS.includes(tab)) return { page: 'stack', stack: parts[1], tab };
@@ -32,6 +34,8 @@ export function href(route: Route): string {
       return '#/';
     case 'new':
       return '#/new';
+    case 'audit':
+      return '#/audit';
     case 'stack':
       return `#/stacks/${encodeURIComponent(route.stack)}${route.tab === 'overview' ? '' : `/${route.tab}`}`;
     case 'deployment':
@@ -44,6 +48,7 @@ export function href(route: Route): string {
 export const links = {
   stacks: () => href({ page: 'stacks' }),
   newStack: () => href({ page: 'new' }),
+  audit: () => href({ page: 'audit' }),
   stack: (stack: string, tab: StackTab = 'overview') => href({ page: 'stack', stack, tab }),
   deployment: (id: string) => href({ page: 'deployment', id }),
 };

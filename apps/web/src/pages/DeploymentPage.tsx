@@ -12,6 +12,7 @@ import {
 import { ErrorNote, Loading, StatusBadge, Time, useConfirm } from '../components/ui';
 import { useApp, useLive } from '../context';
 import { useNow, useResource } from '../hooks';
+import { canDeploy } from '../lib/access';
 import { type AnsiSegment, parseAnsi, segmentAttrs, stripAnsi } from '../lib/ansi';
 import { deploymentDuration, formatDuration, humanStatus, shortId, shortSha } from '../lib/format';
 import { appendLines, emptyLog, follow, isAtBottom, type LogBuffer } from '../lib/log-buffer';
@@ -131,7 +132,7 @@ function useDeploymentLog(id: string, token: string) {
 }
 
 export function DeploymentPage({ id }: { id: string }) {
-  const { token } = useApp();
+  const { token, me } = useApp();
   const { buf, endStatus, meta, setMeta, error, state } = useDeploymentLog(id, token);
   const stack = useResource(`stack-of:${meta?.stack_id ?? ''}`, (signal) =>
     meta?.stack_id
@@ -194,7 +195,7 @@ export function DeploymentPage({ id }: { id: string }) {
           {status ? <StatusBadge status={status} testId="deployment-status" /> : null}
         </h1>
         <div class="head-actions">
-          {meta && !finished ? (
+          {meta && !finished && canDeploy(me) ? (
             <button
               type="button"
               class="btn btn-danger-ghost"

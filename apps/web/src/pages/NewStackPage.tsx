@@ -2,10 +2,11 @@ import { api, type StackInput } from '../api';
 import { StackForm } from '../components/StackForm';
 import { useApp } from '../context';
 import { useAction } from '../hooks';
+import { canAdmin } from '../lib/access';
 import { links } from '../lib/route';
 
 export function NewStackPage() {
-  const { toast } = useApp();
+  const { toast, me } = useApp();
   const create = useAction(async (input: StackInput, deployNow: boolean) => {
     const { stack } = await api.createStack(input);
     if (!deployNow) {
@@ -32,6 +33,11 @@ export function NewStackPage() {
       <h1 id="new-title" tabIndex={-1}>
         New stack
       </h1>
+      {canAdmin(me) ? null : (
+        <p class="muted" data-testid="admin-only">
+          Only an admin key can create stacks; this browser is signed in with a {me?.role} key.
+        </p>
+      )}
       <StackForm
         original={null}
         busy={create.busy}

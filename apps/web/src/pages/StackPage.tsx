@@ -15,6 +15,7 @@ import { ErrorNote, Loading, StatusBadge, Time, useConfirm } from '../components
 import { VersionsTab } from '../components/VersionsTab';
 import { useApp, useLive } from '../context';
 import { useAction, useResource } from '../hooks';
+import { canAdmin, canDeploy } from '../lib/access';
 import { shortId, shortSha } from '../lib/format';
 import { applyDeploymentToStack, upsertDeployment } from '../lib/live-state';
 import { links, STACK_TABS, type StackTab } from '../lib/route';
@@ -164,6 +165,7 @@ function DeploymentsPanel({
   error: unknown;
   loading: boolean;
 }) {
+  const { me } = useApp();
   const [confirmEl, confirm] = useConfirm();
   const [cancelError, setCancelError] = useState<unknown>(null);
   const cancel = async (d: Deployment) => {
@@ -189,7 +191,12 @@ function DeploymentsPanel({
       <ErrorNote error={cancelError} prefix="Cancel failed" />
       {error ? <ErrorNote error={error} prefix="Could not load deployments" /> : null}
       {loading && !deployments ? <Loading label="Loading deployments…" /> : null}
-      {deployments ? <DeploymentsTable deployments={deployments} onCancel={cancel} /> : null}
+      {deployments ? (
+        <DeploymentsTable
+          deployments={deployments}
+          {...(canDeploy(me) ? { onCancel: cancel } : {})}
+        />
+      ) : null}
     </div>
   );
 }
@@ -225,7 +232,7 @@ function ActionBar({
   deployments: Deployment[];
   onChanged: () => void;
 }) {
-  const { toast } = useApp();
+  const { toast, me } = useApp();
   const [confirmEl, confirm] = useConfirm();
   const [failed, setFailed] = useState<{ action: ActionName; error: unknown } | null>(null);
   const [busy, setBusy] = useState<ActionName | null>(null);
@@ -329,57 +336,64 @@ function ActionBar({
 
   const label = (a: ActionName, text: string) => (busy === a ? `${text}…` : text);
 
+  // Hidden when the key cannot do them: viewers read, only admins change the stack.
+  const deployer = canDeploy(me);
+  const admin = canAdmin(me);
+  if (!deployer && !admin) return null;
+
   return (
     <section class="actions" aria-label="Stack actions" data-testid="stack-actions">
       {confirmEl}
       <div class="action-row">
-        <div class="btn-group">
-          <button
-            type="button"
-            class="btn btn-primary"
-            disabled={!!busy}
-            onClick={() => deploy()}
-            data-testid="action-deploy"
-          >
-            {label('deploy', 'Deploy')}
-          </button>
-          <details class="menu">
-            <summary class="btn" aria-label="Deploy options" data-testid="deploy-options">
-              ▾
-            </summary>
-            <form
-              class="menu-body"
-              onSubmit={(e) => {
-                e.preventDefault();
-                (e.currentTarget.closest('details') as HTMLDetailsElement).open = false;
-                void deploy({
-                  ...(ref.trim() ? { ref: ref.trim() } : {}),
-                  ...(force ? { force } : {}),
-                });
-              }}
+        {deployer ? (
+          <div class="btn-group">
+            <button
+              type="button"
+              class="btn btn-primary"
+              disabled={!!busy}
+              onClick={() => deploy()}
+              data-testid="action-deploy"
             >
-              <label for="deploy-ref">Branch, tag or commit</label>
-              <input
-                id="deploy-ref"
-                value={ref}
-                onInput={(e) => setRef(e.currentTarget.value)}
-                placeholder={s.repo_branch ?? 'default'}
-              />
-              <label class="check">
+              {label('deploy', 'Deploy')}
+            </button>
+            <details class="menu">
+              <summary class="btn" aria-label="Deploy options" data-testid="deploy-options">
+                ▾
+              </summary>
+              <form
+                class="menu-body"
+                onSubmit={(e) => {
+                  e.preventDefault();
+                  (e.currentTarget.closest('details') as HTMLDetailsElement).open = false;
+                  void deploy({
+                    ...(ref.trim() ? { ref: ref.trim() } : {}),
+                    ...(force ? { force } : {}),
+                  });
+                }}
+              >
+                <label for="deploy-ref">Branch, tag or commit</label>
                 <input
-                  type="checkbox"
-                  checked={force}
-                  onChange={(e) => setForce(e.currentTarget.checked)}
+                  id="deploy-ref"
+                  value={ref}
+                  onInput={(e) => setRef(e.currentTarget.value)}
+                  placeholder={s.repo_branch ?? 'default'}
                 />
-                Force (redeploy even if nothing changed)
-              </label>
-              <button type="submit" class="btn btn-primary btn-sm">
-                Deploy
-              </button>
-            </form>
-          </details>
-        </div>
-        {active ? (
+                <label class="check">
+                  <input
+                    type="checkbox"
+                    checked={force}
+                    onChange={(e) => setForce(e.currentTarget.checked)}
+                  />
+                  Force (redeploy even if nothing changed)
+                </label>
+                <button type="submit" class="btn btn-primary btn-sm">
+                  Deploy
+                </button>
+              </form>
+            </details>
+          </div>
+        ) : null}
+        {active && deployer ? (
           <button
             type="button"
             class="btn btn-danger-ghost"
@@ -390,38 +404,44 @@ function ActionBar({
             {label('cancel', 'Cancel deploy')}
           </button>
         ) : null}
-        <div class="btn-group">
-          {(Object.keys(CONTROL_INFO) as ControlCommand[]).map((cmd) => (
-            <button
-              key={cmd}
-              type="button"
-              class="btn"
-              disabled={!!busy}
-              onClick={() => void control(cmd)}
-              data-testid={`action-${cmd}`}
-            >
-              {label(cmd, CONTROL_INFO[cmd].label)}
-            </button>
-          ))}
-        </div>
-        <button
-          type="button"
-          class="btn"
-          disabled={!!busy}
-          onClick={rollback}
-          data-testid="action-rollback"
-        >
-          {label('rollback', 'Roll back')}
-        </button>
-        <button
-          type="button"
-          class="btn btn-danger-ghost push-end"
-          disabled={!!busy}
-          onClick={del}
-          data-testid="action-delete"
-        >
-          {label('delete', 'Delete')}
-        </button>
+        {admin ? (
+          <div class="btn-group">
+            {(Object.keys(CONTROL_INFO) as ControlCommand[]).map((cmd) => (
+              <button
+                key={cmd}
+                type="button"
+                class="btn"
+                disabled={!!busy}
+                onClick={() => void control(cmd)}
+                data-testid={`action-${cmd}`}
+              >
+                {label(cmd, CONTROL_INFO[cmd].label)}
+              </button>
+            ))}
+          </div>
+        ) : null}
+        {deployer ? (
+          <button
+            type="button"
+            class="btn"
+            disabled={!!busy}
+            onClick={rollback}
+            data-testid="action-rollback"
+          >
+            {label('rollback', 'Roll back')}
+          </button>
+        ) : null}
+        {admin ? (
+          <button
+            type="button"
+            class="btn btn-danger-ghost push-end"
+            disabled={!!busy}
+            onClick={del}
+            data-testid="action-delete"
+          >
+            {label('delete', 'Delete')}
+          </button>
+        ) : null}
       </div>
       {failed ? (
         <ErrorNote
@@ -440,7 +460,7 @@ function actionTitle(a: ActionName): string {
 }
 
 function SettingsTab({ stack, onSaved }: { stack: Stack; onSaved: (s: Stack) => void }) {
-  const { toast } = useApp();
+  const { toast, me } = useApp();
   const [version, setVersion] = useState(0);
   const save = useAction(async (input: StackInput) => {
     const r = await api.updateStack(stack.id, input);
@@ -458,6 +478,11 @@ function SettingsTab({ stack, onSaved }: { stack: Stack; onSaved: (s: Stack) => 
         set, never what it is. Webhook URL for git hosts:{' '}
         <code class="mono break">{`${location.origin}/api/v1/stacks/${stack.name}/webhook`}</code>
       </p>
+      {canAdmin(me) ? null : (
+        <p class="muted" data-testid="admin-only">
+          Only an admin key can change a stack; this browser is signed in with a {me?.role} key.
+        </p>
+      )}
       <StackForm
         key={`${stack.id}:${version}`}
         original={stack}

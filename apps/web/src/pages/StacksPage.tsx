@@ -2,8 +2,9 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type Drift, isGitStack, type Stack } from '../api';
 import { DriftBadge } from '../components/DriftBadge';
 import { Empty, ErrorNote, Loading, StatusBadge, Time } from '../components/ui';
-import { useLive } from '../context';
+import { useApp, useLive } from '../context';
 import { useResource } from '../hooks';
+import { canAdmin } from '../lib/access';
 import { shortId, shortSha } from '../lib/format';
 import { applyToStacks } from '../lib/live-state';
 import { links } from '../lib/route';
@@ -15,6 +16,7 @@ const DRIFT_MAX_AGE_MS = 60_000;
 type DriftEntry = { drift?: Drift; error?: unknown; loading: boolean; at: number };
 
 export function StacksPage() {
+  const { me } = useApp();
   const stacks = useResource('stacks', (signal) => api.listStacks(signal).then((r) => r.stacks));
   const drift = useDriftChecks(stacks.data ?? []);
 
@@ -30,18 +32,22 @@ export function StacksPage() {
         <h1 id="stacks-title" tabIndex={-1}>
           Stacks
         </h1>
-        <a class="btn btn-primary" href={links.newStack()} data-testid="new-stack">
-          New stack
-        </a>
+        {canAdmin(me) ? (
+          <a class="btn btn-primary" href={links.newStack()} data-testid="new-stack">
+            New stack
+          </a>
+        ) : null}
       </div>
       {stacks.error ? <ErrorNote error={stacks.error} prefix="Could not load stacks" /> : null}
       {stacks.loading && !stacks.data ? <Loading label="Loading stacks…" /> : null}
       {stacks.data && list.length === 0 ? (
         <Empty title="No stacks yet">
           <p>A stack is one compose project: paste a compose file or point at a git repository.</p>
-          <a class="btn btn-primary" href={links.newStack()}>
-            Create your first stack
-          </a>
+          {canAdmin(me) ? (
+            <a class="btn btn-primary" href={links.newStack()}>
+              Create your first stack
+            </a>
+          ) : null}
         </Empty>
       ) : null}
       {list.length > 0 ? (
