@@ -228,18 +228,22 @@ describe('checkReferences: what it cannot read as compose would, it refuses whol
     ],
     ['a file too large to read', '<huge>', /larger than 2 MB/],
     ['a path that is a list', app('    extends: {file: [a.yaml], service: b}\n'), /not a path/],
-  ])('%s', (_label, text, reason) => {
-    let err: unknown;
-    try {
-      check({ 'compose.yaml': text });
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(UncheckableFile);
-    expect((err as Error).message).toMatch(reason);
-    expect((err as Error).message).toContain('cannot check compose.yaml');
-    // 12 000 aliases take the YAML parser seconds on a busy 2-core machine.
-  }, 30_000);
+  ])(
+    '%s',
+    (_label, text, reason) => {
+      let err: unknown;
+      try {
+        check({ 'compose.yaml': text });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(UncheckableFile);
+      expect((err as Error).message).toMatch(reason);
+      expect((err as Error).message).toContain('cannot check compose.yaml');
+      // 12 000 aliases take the YAML parser seconds on a busy 2-core machine.
+    },
+    30_000,
+  );
 
   it('an include chain longer than it follows, and not a cycle', () => {
     const chain: Record<string, string> = {};
