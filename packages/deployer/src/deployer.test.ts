@@ -487,7 +487,7 @@ describe('crash safety and lifecycle', () => {
   it('deletes a stack after taking its project down, with volumes only when asked', async () => {
     const t = setup();
     await t.stacks.create({ name: 'del', compose: compose('v1') });
-    await t.lifecycle.remove('del', { removeVolumes: true });
+    await t.stacks.remove('del', { removeVolumes: true });
     expect(t.runner.calls.at(-1)?.args).toEqual([
       'compose',
       '-p',
@@ -503,9 +503,7 @@ describe('crash safety and lifecycle', () => {
     const t = setup();
     await t.stacks.create({ name: 'keep', compose: compose('v1') });
     t.runner.on(sub('down'), { exitCode: 1, stderr: 'Cannot connect to the Docker daemon' });
-    await expect(t.lifecycle.remove('keep', { removeVolumes: false })).rejects.toThrow(
-      /not deleted/,
-    );
+    await expect(t.stacks.remove('keep', { removeVolumes: false })).rejects.toThrow(/not deleted/);
     expect(t.stacks.get('keep').name).toBe('keep');
   });
 });

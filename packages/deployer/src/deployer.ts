@@ -23,7 +23,7 @@ import {
   type VersionRow,
 } from '@simpledeploy/db';
 import { createApplier } from './apply';
-import { type ChangeBus, createChangeBus, type DeployerEvent } from './change-bus';
+import { type ChangeBus, type ChangeEvent, createChangeBus } from './change-bus';
 import { createComposeSessions } from './compose-sessions';
 import { type AbortReason, createDeployQueue } from './deploy-queue';
 import { createHistory, recoverInterrupted } from './history';
@@ -35,7 +35,7 @@ import { createStackLocator, type StackLocator } from './stack-locator';
 import { rowRedactor } from './stack-secrets';
 import { type DeploymentView, toDeploymentView } from './views';
 
-export type { DeployerEvent } from './change-bus';
+export type { ChangeEvent } from './change-bus';
 
 export interface DeployerConfig {
   dataDir: string;
@@ -178,7 +178,7 @@ export function createDeployer(deps: DeployerDeps) {
     ...sessions,
 
     /** Subscribes to deployment and stack state changes (the UI's push channel). */
-    onChange: (listener: (e: DeployerEvent) => void) => changes.onChange(listener),
+    onChange: (listener: (e: ChangeEvent) => void) => changes.onChange(listener),
 
     /**
      * Queues a deployment. A trigger for a stack that already has one queued joins it

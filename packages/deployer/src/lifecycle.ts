@@ -12,21 +12,18 @@ import {
 } from '@simpledeploy/core';
 import {
   type Db,
-  deleteStack,
   findStack,
-  findStackDeploymentsByStatus,
   getVersion,
-  insertEvent,
-  listEvents,
-  updateEvent,
+  insertCommand,
+  listCommands,
+  updateCommand,
 } from '@simpledeploy/db';
 import type { ChangeBus } from './change-bus';
 import type { ComposeSession } from './compose-session';
 import type { Deployer, DeployerConfig } from './deployer';
-import { stderrTail } from './output-tail';
 import type { StackLocator } from './stack-locator';
-import { decryptSecrets, rowRedactor, stackRedactor } from './stack-secrets';
-import { type EventView, toEventView } from './views';
+import { decryptSecrets, stackRedactor } from './stack-secrets';
+import { type CommandView, toCommandView } from './views';
 
 export interface ControlRequest {
   command: ControlCommand;
@@ -104,7 +101,7 @@ export function createLifecycle(deps: LifecycleDeps) {
     // stack's chain may have changed the current version.
     const stack = findStack(db, stackId);
     if (!stack) {
-      updateEvent(db, eventId, {
+      updateCommand(db, eventId, {
         status: 'failed',
         output: 'the stack was deleted before the command ran',
       });
@@ -135,13 +132,13 @@ export function createLifecycle(deps: LifecycleDeps) {
       }
       const res = await runner.run(docker, args, { env, ...(cwd ? { cwd } : {}) });
       const output = redact(`${res.stdout}${res.stderr}`).slice(-MAX_OUTPUT);
-      updateEvent(db, eventId, {
+      updateCommand(db, eventId, {
         status: res.exitCode === 0 ? 'succeeded' : 'failed',
         exitCode: res.exitCode,
         output,
       });
     } catch (err) {
-      updateEvent(db, eventId, {
+      updateCommand(db, eventId, {
         status: 'failed',
         output:
           err instanceof AppError
@@ -156,13 +153,13 @@ export function createLifecycle(deps: LifecycleDeps) {
 
   return {
     /** The stack's lifecycle history, newest first. */
-    history(stackIdOrName: string): EventView[] {
+    history(stackIdOrName: string): CommandView[] {
       const stack = locator.requireStack(stackIdOrName);
-      return listEvents(db, stack.id).map(toEventView);
+      return listCommands(db, stack.id).map(toCommandView);
     },
 
     /** Queues a lifecycle command behind the stack's deployments; answers at once with its event. */
-    control(stackIdOrName: string, req: ControlRequest): EventView {
+    control(stackIdOrName: string, req: ControlRequest): CommandView {
       assertControl(req);
       const stack = locator.requireStack(stackIdOrName);
       if (req.command !== 'down' && !stack.currentVersionId) {
@@ -172,7 +169,7 @@ export function createLifecycle(deps: LifecycleDeps) {
       if (req.services?.length) detail.services = req.services;
       if (req.command === 'scale')
         Object.assign(detail, { service: req.service, replicas: req.replicas });
-      const event = insertEvent(db, {
+      const event = insertCommand(db, {
         id: deps.ids('evt'),
         stackId: stack.id,
         kind: 'control',
@@ -181,49 +178,10 @@ export function createLifecycle(deps: LifecycleDeps) {
         createdAt: now(),
       });
       void deployer.chain(stack.id, async () => {
-        updateEvent(db, event.id, { status: 'running' });
+        updateCommand(db, event.id, { status: 'running' });
         await runOnCurrent(stack.id, event.id, req);
       });
-      return toEventView(event);
-    },
-
-    /**
-     * Takes the compose project down and deletes the stack. When `down` fails the stack is
-     * kept, so nothing is lost to a Docker engine that is briefly away.
-     */
-    async remove(stackIdOrName: string, opts: { removeVolumes: boolean }): Promise<void> {
-      const stack = locator.requireStack(stackIdOrName);
-      for (const d of findStackDeploymentsByStatus(db, stack.id, ['queued', 'running'])) {
-        try {
-          deployer.cancel(d.id);
-        } catch {
-          // It ended meanwhile.
-        }
-      }
-      let failure: string | undefined;
-      // Down, files and row go in one chained task: a rollback queued by the cancel above
-      // runs after it and finds no stack, instead of starting containers nobody owns.
-      await deployer.chain(stack.id, async () => {
-        const extra = ['--remove-orphans', ...(opts.removeVolumes ? ['-v'] : [])];
-        const res = await runner.run(
-          docker,
-          composeProjectArgs(locator.projectOf(stack), 'down', extra),
-          { env: deps.config.childEnv },
-        );
-        if (res.exitCode !== 0) {
-          failure = stderrTail(res.stderr, rowRedactor(stack, deps.secrets, deps.redact), 2);
-          return;
-        }
-        await deployer.removeFiles(stack.id);
-        deleteStack(db, stack.id);
-      });
-      if (failure !== undefined) {
-        throw new AppError(
-          'UNAVAILABLE',
-          `taking ${stack.name} down failed, so it was not deleted: ${failure}`,
-        );
-      }
-      changes.emit({ type: 'stack', stackId: stack.id });
+      return toCommandView(event);
     },
   };
 }

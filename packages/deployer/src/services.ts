@@ -29,6 +29,8 @@ export function createServices(deps: DeployerDeps) {
     locator,
     ids,
     redact: deps.redact,
+    runner: deps.runner,
+    config: deps.config,
   });
   const lifecycle = createLifecycle({
     db: deps.db,

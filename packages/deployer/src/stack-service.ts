@@ -1,7 +1,9 @@
-import { inlineProblems } from '@simpledeploy/compose';
+import { composeProjectArgs, inlineProblems } from '@simpledeploy/compose';
 import {
+  AppError,
   assertStackName,
   type Clock,
+  type CommandRunner,
   conflict,
   maskCredentials,
   type Redact,
@@ -11,8 +13,10 @@ import {
 import {
   type Db,
   type DeploymentSummary,
+  deleteStack,
   findDeploymentsByStatus,
   findStackByName,
+  findStackDeploymentsByStatus,
   insertStack,
   latestDeployment,
   latestDeploymentPerStack,
@@ -22,11 +26,12 @@ import {
   updateStack,
 } from '@simpledeploy/db';
 import type { ChangeBus } from './change-bus';
-import type { Deployer } from './deployer';
+import type { Deployer, DeployerConfig } from './deployer';
+import { stderrTail } from './output-tail';
 import { stackColumns } from './stack-columns';
 import { parseStackBody, type StackPatch } from './stack-input';
 import type { StackLocator } from './stack-locator';
-import { decryptSecrets, type StackSecrets, stackRedactor } from './stack-secrets';
+import { decryptSecrets, rowRedactor, type StackSecrets, stackRedactor } from './stack-secrets';
 import type { DeploymentView, StackView } from './views';
 import { toStackView } from './views';
 
@@ -40,6 +45,9 @@ export interface StackServiceDeps {
   ids: (prefix: string) => string;
   /** Server-wide redaction, applied to stack views on top of the stack's own secrets. */
   redact?: Redact;
+  /** For `down` when a stack is deleted. */
+  runner: CommandRunner;
+  config: Pick<DeployerConfig, 'childEnv' | 'dockerBin'>;
 }
 
 /** Fields whose change alters what a deploy would run; with auto_deploy they queue one. */
@@ -63,6 +71,7 @@ const SHAPING_FIELDS: (keyof StackPatch)[] = [
 /** Stacks: validation of the API body, secrets encrypted on the way in, views on the way out. */
 export function createStackService(deps: StackServiceDeps) {
   const { db, clock, secrets: box, deployer, changes, locator } = deps;
+  const docker = deps.config.dockerBin ?? 'docker';
   const now = () => clock.now().toISOString();
 
   /**
@@ -230,6 +239,49 @@ export function createStackService(deps: StackServiceDeps) {
         return { stack: view(row), deployment, coalesced };
       }
       return { stack: view(row) };
+    },
+
+    /**
+     * Takes the compose project down and deletes the stack. When `down` fails the stack is
+     * kept, so nothing is lost to a Docker engine that is briefly away.
+     */
+    async remove(stackIdOrName: string, opts: { removeVolumes: boolean }): Promise<void> {
+      const stack = locator.requireStack(stackIdOrName);
+      for (const d of findStackDeploymentsByStatus(db, stack.id, ['queued', 'running'])) {
+        try {
+          deployer.cancel(d.id);
+        } catch {
+          // It ended meanwhile.
+        }
+      }
+      let failure: string | undefined;
+      // Down, files and row go in one chained task: a rollback queued by the cancel above
+      // runs after it and finds no stack, instead of starting containers nobody owns.
+      await deployer.chain(stack.id, async () => {
+        const extra = ['--remove-orphans', ...(opts.removeVolumes ? ['-v'] : [])];
+        const res = await deps.runner.run(
+          docker,
+          composeProjectArgs(locator.projectOf(stack), 'down', extra),
+          { env: deps.config.childEnv },
+        );
+        if (res.exitCode !== 0) {
+          failure = stderrTail(
+            res.stderr,
+            rowRedactor(stack, box, deps.redact ?? maskCredentials),
+            2,
+          );
+          return;
+        }
+        await deployer.removeFiles(stack.id);
+        deleteStack(db, stack.id);
+      });
+      if (failure !== undefined) {
+        throw new AppError(
+          'UNAVAILABLE',
+          `taking ${stack.name} down failed, so it was not deleted: ${failure}`,
+        );
+      }
+      changes.emit({ type: 'stack', stackId: stack.id });
     },
   };
 }

@@ -1,8 +1,8 @@
 import type { DeploymentStatus, LogLine, StackStatus, Trigger } from '@simpledeploy/core';
 import type {
+  CommandRow,
   DeploymentRow,
   DeploymentSummary,
-  EventRow,
   StackRow,
   VersionRow,
 } from '@simpledeploy/db';
@@ -63,7 +63,7 @@ export const toVersionView = (v: VersionRow, currentId: string | null): VersionV
   current: v.id === currentId,
 });
 
-export interface EventView {
+export interface CommandView {
   id: string;
   stack_id: string;
   kind: string;
@@ -74,7 +74,7 @@ export interface EventView {
   created_at: string;
 }
 
-export const toEventView = (e: EventRow): EventView => ({
+export const toCommandView = (e: CommandRow): CommandView => ({
   id: e.id,
   stack_id: e.stackId,
   kind: e.kind,

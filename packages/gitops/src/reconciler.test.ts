@@ -224,7 +224,7 @@ describe('reconciler: polling', () => {
     expect(t.reconciler.scheduled()).toEqual([]);
     await t.stacks.update('app', { reconcile_interval_seconds: 20 });
     expect(t.reconciler.scheduled()[0]?.intervalMs).toBe(20_000);
-    await t.lifecycle.remove('app', { removeVolumes: false });
+    await t.stacks.remove('app', { removeVolumes: false });
     expect(t.reconciler.scheduled()).toEqual([]);
     await t.reconciler.stop();
   });

@@ -2,10 +2,10 @@
 // types, so renaming a field on either side breaks the build (and the web's, which reads
 // the contract's types).
 import type {
+  CommandView,
   Deployer,
   DeploymentView,
   DeploymentDetail as DomainDeploymentDetail,
-  EventView,
   StackView,
   VersionView,
 } from '@simpledeploy/deployer';
@@ -30,7 +30,7 @@ export const viewsMatchContract: [
   Check<typeof Deployment, DeploymentView>,
   Check<typeof DeploymentDetail, DomainDeploymentDetail>,
   Check<typeof Version, VersionView>,
-  Check<typeof StackEvent, EventView>,
+  Check<typeof StackEvent, CommandView>,
   Check<typeof ServiceRow, ContainerState>,
   Check<typeof Drift, DriftReport>,
   Check<typeof DriftItem, DomainDriftItem>,

@@ -1,4 +1,4 @@
-import type { DeployerEvent } from '@simpledeploy/deployer';
+import type { ChangeEvent } from '@simpledeploy/deployer';
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { UpgradeWebSocket } from 'hono/ws';
@@ -23,8 +23,8 @@ type PushMessage =
 export function eventRoutes({ deployer, stacks }: DomainDeps, upgradeWebSocket: UpgradeWebSocket) {
   // Every client gets the same event object: build its message (a stack view costs
   // queries) once per event, not once per connected client.
-  const built = new WeakMap<DeployerEvent, PushMessage>();
-  const build = (e: DeployerEvent): PushMessage => {
+  const built = new WeakMap<ChangeEvent, PushMessage>();
+  const build = (e: ChangeEvent): PushMessage => {
     if (e.type === 'deployment') return { type: 'deployment', deployment: e.deployment };
     try {
       return { type: 'stack', stack: stacks.get(e.stackId) };
@@ -32,7 +32,7 @@ export function eventRoutes({ deployer, stacks }: DomainDeps, upgradeWebSocket: 
       return { type: 'stack_deleted', stack_id: e.stackId };
     }
   };
-  const toMessage = (e: DeployerEvent): PushMessage => {
+  const toMessage = (e: ChangeEvent): PushMessage => {
     let m = built.get(e);
     if (!m) {
       m = build(e);

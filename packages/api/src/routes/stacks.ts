@@ -86,7 +86,7 @@ export function stackRoutes({ stacks, deployer, lifecycle }: DomainDeps) {
       async (c) => {
         const stack = deployer.requireStack(c.req.param('stack'));
         const removeVolumes = c.req.valid('query').remove_volumes === 'true';
-        await lifecycle.remove(stack.id, { removeVolumes });
+        await stacks.remove(stack.id, { removeVolumes });
         return c.json(
           { deleted: true as const, stack_id: stack.id, removed_volumes: removeVolumes },
           202,

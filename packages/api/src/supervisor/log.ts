@@ -1,5 +1,5 @@
 import type { Clock, LogLine, Trigger } from '@simpledeploy/core';
-import type { DeploymentView, EventView } from '@simpledeploy/deployer';
+import type { CommandView, DeploymentView } from '@simpledeploy/deployer';
 import type { Context } from 'hono';
 import { type SSEStreamingApi, streamSSE } from 'hono/streaming';
 import type { AppEnv } from '../deps';
@@ -38,7 +38,7 @@ function deploymentEntry(d: DeploymentView, lines: LogLine[]): LogEntry {
   };
 }
 
-const eventEntry = (e: EventView): LogEntry => ({
+const eventEntry = (e: CommandView): LogEntry => ({
   run_at: e.created_at,
   action: typeof e.detail.command === 'string' ? e.detail.command : e.kind,
   status: e.status,

@@ -102,7 +102,7 @@ export function supervisorRoutes({ domain, apiKey, clock = systemClock }: Superv
       }),
       async (c) => {
         const stack = deployer.requireStack(param(c));
-        await lifecycle.remove(stack.id, {
+        await stacks.remove(stack.id, {
           removeVolumes: c.req.query('remove_volumes') === 'true',
         });
         return c.body(null, 204);

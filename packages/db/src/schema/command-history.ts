@@ -1,8 +1,11 @@
 import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import { stacks } from './stacks';
 
-/** A stack's history of lifecycle commands (start, stop, scale, ...). */
-export const events = sqliteTable(
+/**
+ * A stack's history of lifecycle commands (start, stop, scale, ...). The SQL table keeps
+ * its first name, `events`; in code it is the command history, apart from change events.
+ */
+export const commandHistory = sqliteTable(
   'events',
   {
     id: text('id').primaryKey(),
@@ -19,4 +22,4 @@ export const events = sqliteTable(
   (t) => [index('events_stack_created').on(t.stackId, t.createdAt)],
 );
 
-export type EventRow = typeof events.$inferSelect;
+export type CommandRow = typeof commandHistory.$inferSelect;
