@@ -567,6 +567,25 @@ describe('a container cannot redirect its stack directory', () => {
   });
 });
 
+describe('what the running version can still write', () => {
+  it('refuses a new version that uses a path below a read-write mount of the containers it replaces', async () => {
+    const name = uniq('live');
+    expect((await createInline(name, sleeper('    volumes: ["./data:/data"]\n'))).status).toBe(201);
+    expect((await deployWait(name)).json.deployment.status).toBe('succeeded');
+    const [before] = containersOf(name);
+    // v2 no longer mounts ./data, but binds what lies below it: v1 could swap it first.
+    const patched = await api('PATCH', `/api/v1/stacks/${name}`, {
+      compose: sleeper('    volumes: ["./data/conf:/conf:ro"]\n'),
+    });
+    expect(patched.status, JSON.stringify(patched.json)).toBe(200);
+    const res = await deployWait(name);
+    expect(res.json.deployment.status).toBe('failed');
+    expect(res.json.deployment.error).toContain('writable_path');
+    expect(res.json.deployment.error).toContain('running version');
+    expect(containersOf(name)).toEqual([before]);
+  });
+});
+
 describe('the Docker CLI environment', () => {
   it('holds only the server fixed variables in /proc/<pid>/environ, whatever compose_variables say', async () => {
     const name = uniq('env');

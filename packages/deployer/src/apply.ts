@@ -85,13 +85,19 @@ export function createApplier(deps: ApplyDeps) {
    * Judges a session against the policy; a refusal becomes the step's error, with every
    * violation in the log. When the stack may run, returns compose's model of it.
    */
-  async function gate(t: DeployTarget, s: ComposeSession): Promise<Applied & { model?: unknown }> {
+  async function gate(
+    t: DeployTarget,
+    s: ComposeSession,
+    live = false,
+  ): Promise<Applied & { model?: unknown }> {
     const verdict = await checkPolicy(s, {
       runner,
       docker,
       policy: sessions.policyFor(t.stack),
       signal: t.signal,
       describeFailure: (stderr) => stderrTail(stderr, t.redact),
+      // On the deploy dir, the running version's containers can still write there.
+      liveProject: live ? s.target.project : undefined,
     });
     if (verdict.ok) return { ok: true, aborted: false, model: verdict.model };
     if ('error' in verdict) return { ok: false, aborted: verdict.aborted, error: verdict.error };
@@ -150,7 +156,7 @@ export function createApplier(deps: ApplyDeps) {
       try {
         // The gate, as late as possible before anything is touched: on the files as they are
         // in the deploy dir now (a running container may have planted symlinks there).
-        const judged = await gate(t, s);
+        const judged = await gate(t, s, true);
         if (!judged.ok) return judged;
         if (steps.pull) {
           // Images built here are not in any registry: pull the others only.

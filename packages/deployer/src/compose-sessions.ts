@@ -80,12 +80,18 @@ export function createComposeSessions(deps: ComposeSessionsDeps) {
   }
 
   /** The policy on a session, as an error: POLICY with every violation, or VALIDATION. */
-  async function judgeOrThrow(s: ComposeSession, policy: HostPolicy, redact: Redact) {
+  async function judgeOrThrow(
+    s: ComposeSession,
+    policy: HostPolicy,
+    redact: Redact,
+    liveProject?: string,
+  ) {
     const verdict = await checkPolicy(s, {
       runner,
       docker,
       policy,
       describeFailure: (stderr) => stderrTail(stderr, redact),
+      liveProject,
     });
     if (verdict.ok) return verdict.model;
     if ('error' in verdict) throw validation(verdict.error, { field: 'compose' });
@@ -119,7 +125,12 @@ export function createComposeSessions(deps: ComposeSessionsDeps) {
 
     /** Throws `POLICY` when a session's files are not allowed for the stack (lifecycle commands). */
     async gateSession(stack: StackRow, s: ComposeSession): Promise<void> {
-      await judgeOrThrow(s, policyFor(stack), rowRedactor(stack, deps.secrets, deps.redact));
+      await judgeOrThrow(
+        s,
+        policyFor(stack),
+        rowRedactor(stack, deps.secrets, deps.redact),
+        s.target.project,
+      );
     },
 
     /**

@@ -59,6 +59,9 @@ const tailArgs = (args: string[]) => args.slice(args.indexOf(composeSubcommand(a
 const placeOf = (cwd: string | undefined) =>
   cwd?.endsWith('/deploy') ? 'deploy' : cwd?.endsWith('/check') ? 'check' : 'scratch';
 
+/** `docker compose ... ps`, not `docker ps`. */
+const composePs = (args: string[]) => args[0] === 'compose' && composeSubcommand(args) === 'ps';
+
 const upProjects = (runner: ReturnType<typeof createFakeRunner>) =>
   runner.calls.filter((c) => composeSubcommand(c.args) === 'up').map((c) => c.args[2]);
 
@@ -86,6 +89,8 @@ describe('deploy flow', () => {
     expect(t.runner.calls.slice(1).map((c) => [c.file, ...c.args])).toEqual([
       // Every profile: a service of any profile can be started by name.
       ['docker', ...base, '--profile', '*', 'config', '--format', 'json'],
+      // The running version's containers: their read-write mounts count as writable.
+      ['docker', 'ps', '-q', '--filter', 'label=com.docker.compose.project=simpledeploy-web'],
       ['docker', ...base, 'pull', '--ignore-buildable'],
       // Containers a killed compose left renamed mid-recreate are looked for before up.
       [
@@ -130,12 +135,13 @@ describe('deploy flow', () => {
     await t.stacks.create({ name: 'noop', compose: compose('v1') });
     await t.deployer.waitFor(t.deployer.deploy('noop', { trigger: 'manual' }).deployment.id);
     t.runner.calls.length = 0;
-    t.runner.on(sub('ps'), {
+    t.runner.on(composePs, {
       stdout: '{"Service":"web","Name":"w1","State":"running","Health":"healthy"}\n',
     });
     await t.deployer.waitFor(t.deployer.deploy('noop', { trigger: 'manual' }).deployment.id);
     expect(t.runner.calls.map((c) => tailArgs(c.args))).toEqual([
       ['config', '--format', 'json'],
+      ['ps', '-q', '--filter', 'label=com.docker.compose.project=simpledeploy-noop'],
       [
         'ps',
         '-a',
@@ -148,17 +154,17 @@ describe('deploy flow', () => {
       ['ps', '--all', '--format', 'json'],
     ]);
     t.runner.calls.length = 0;
-    t.runner.on(sub('ps'), {
+    t.runner.on(composePs, {
       stdout: '{"Service":"web","Name":"w1","State":"running","Health":"starting"}\n',
     });
     await t.deployer.waitFor(t.deployer.deploy('noop', { trigger: 'manual' }).deployment.id);
-    expect(t.runner.subcommands()).toEqual(['config', 'ps', 'up', 'ps', 'up']);
+    expect(t.runner.subcommands()).toEqual(['config', 'ps', 'ps', 'up', 'ps', 'up']);
     expect(t.runner.calls.at(-1)?.args).toContain('--wait');
     t.runner.calls.length = 0;
     await t.deployer.waitFor(
       t.deployer.deploy('noop', { trigger: 'manual', force: true }).deployment.id,
     );
-    expect(t.runner.subcommands()).toEqual(['config', 'config', 'pull', 'ps', 'up']);
+    expect(t.runner.subcommands()).toEqual(['config', 'config', 'ps', 'pull', 'ps', 'up']);
   });
 
   it('limits pull and up to the service filter', async () => {
@@ -400,7 +406,16 @@ describe('rollback', () => {
     expect(done.status).toBe('rolled_back');
     expect(done.error).toContain('is unhealthy');
     expect(t.stacks.get('r').current_version_id).toBe(good.version_id);
-    expect(t.runner.subcommands().slice(-6)).toEqual(['pull', 'ps', 'up', 'config', 'ps', 'up']);
+    expect(t.runner.subcommands().slice(-8)).toEqual([
+      'ps',
+      'pull',
+      'ps',
+      'up',
+      'config',
+      'ps',
+      'ps',
+      'up',
+    ]);
   });
 
   it('leaves a failed deploy failed when auto_rollback is off', async () => {
@@ -478,8 +493,10 @@ describe('crash safety and lifecycle', () => {
     // Each command is judged by the policy on the deploy dir as it is now, then runs.
     expect(t.runner.calls.map((c) => c.args)).toEqual([
       [...base, '--profile', '*', 'config', '--format', 'json'],
+      ['ps', '-q', '--filter', 'label=com.docker.compose.project=simpledeploy-ctl'],
       [...base, 'restart', 'web'],
       [...base, '--profile', '*', 'config', '--format', 'json'],
+      ['ps', '-q', '--filter', 'label=com.docker.compose.project=simpledeploy-ctl'],
       [...base, 'up', '-d', '--no-deps', '--no-recreate', '--scale', 'web=2', 'web'],
     ]);
   });

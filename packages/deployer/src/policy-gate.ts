@@ -64,6 +64,35 @@ export interface PolicyGateOptions {
   signal?: AbortSignal | undefined;
   /** Last lines of compose's stderr, redacted, for a config that fails. */
   describeFailure: (stderr: string) => string;
+  /**
+   * The compose project whose running containers share this directory (a gate on the
+   * deploy dir): their read-write mounts count as writable too.
+   */
+  liveProject?: string | undefined;
+}
+
+/** Read-write bind sources of a project's running containers, from the engine. */
+async function liveWritableMounts(
+  session: ComposeSession,
+  o: PolicyGateOptions & { liveProject: string },
+): Promise<string[]> {
+  const run = (args: string[]) =>
+    o.runner.run(o.docker, args, { env: session.env, ...(o.signal ? { signal: o.signal } : {}) });
+  const ps = await run([
+    'ps',
+    '-q',
+    '--filter',
+    `label=com.docker.compose.project=${o.liveProject}`,
+  ]);
+  const ids = ps.stdout.split('\n').filter(Boolean);
+  if (ps.exitCode !== 0 || !ids.length) return [];
+  const inspect = await run([
+    'inspect',
+    '--format',
+    '{{range .Mounts}}{{if and (eq .Type "bind") .RW}}{{println .Source}}{{end}}{{end}}',
+    ...ids,
+  ]);
+  return inspect.exitCode === 0 ? inspect.stdout.split('\n').filter(Boolean) : [];
 }
 
 /**
@@ -119,7 +148,14 @@ export async function checkPolicy(
       aborted: false,
     };
   }
-  const violations = checkModel(model, { ...ctx, readFiles: [...envs.files, ...refs.files] });
+  const liveWritable = o.liveProject
+    ? await liveWritableMounts(session, { ...o, liveProject: o.liveProject })
+    : [];
+  const violations = checkModel(model, {
+    ...ctx,
+    readFiles: [...envs.files, ...refs.files],
+    liveWritable,
+  });
   return violations.length ? { ok: false, violations: dedupe(violations) } : { ok: true, model };
 }
 

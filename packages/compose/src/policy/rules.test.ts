@@ -251,6 +251,21 @@ describe('checkModel: named volumes of the local driver', () => {
   });
 });
 
+describe('checkModel: what the running version can write', () => {
+  const model = svc({ volumes: [bind(`${root}/data/sub`)] });
+  const live = (liveWritable: string[]) =>
+    checkModel(model, { root, policy: DEFAULT_HOST_POLICY, paths: paths(), liveWritable });
+  it('refuses a path below a read-write mount of a container that still runs', () => {
+    const found = live([`${root}/data`]);
+    expect(found.map((v) => v.rule)).toEqual(['writable_path']);
+    expect(found[0]?.value).toContain('a container of the running version');
+  });
+  it('ignores mounts outside the stack directory and the same path mounted again', () => {
+    expect(live(['/srv/elsewhere']).map((v) => v.rule)).toEqual([]);
+    expect(live([`${root}/data/sub`]).map((v) => v.rule)).toEqual([]);
+  });
+});
+
 describe('checkModel: foreign_volume', () => {
   const model = (def: Record<string, unknown>) => ({
     name: 'simpledeploy-web',

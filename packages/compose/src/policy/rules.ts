@@ -131,6 +131,11 @@ export interface ModelContext {
    * files, includes): no container of the stack may be able to write them.
    */
   readFiles?: readonly string[] | undefined;
+  /**
+   * Read-write bind sources of the project's containers running now (the version being
+   * replaced): until `up` replaces them they can still swap what the new model uses.
+   */
+  liveWritable?: readonly string[] | undefined;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> =>
@@ -463,7 +468,13 @@ function stays(ctx: ModelContext, p: string): boolean {
 function checkWritable(pass: Pass): void {
   const { ctx } = pass;
   const real = (p: string) => ctx.paths.realpath(posix.normalize(p));
-  const writable = pass.used.filter((u) => u.writable).map((u) => ({ ...u, real: real(u.abs) }));
+  const live = (ctx.liveWritable ?? [])
+    .filter((abs) => isInside(real(abs), real(ctx.root)))
+    .map((abs) => ({ service: null, where: 'a running container', abs, writable: true }));
+  const writable = [...pass.used.filter((u) => u.writable), ...live].map((u) => ({
+    ...u,
+    real: real(u.abs),
+  }));
   if (!writable.length) return;
   const rel = (p: string) =>
     isInside(p, ctx.root) ? `./${posix.relative(ctx.root, p)}`.replace(/^\.\/$/, '.') : p;
@@ -471,13 +482,20 @@ function checkWritable(pass: Pass): void {
     const r = real(path);
     const over = writable.find((w) => isInside(r, w.real) && (!strict || r !== w.real));
     if (!over) return;
-    const by = over.service ? `service ${over.service}` : `the volume of ${over.where}`;
+    const by = over.service
+      ? `service ${over.service}`
+      : over.where === 'a running container'
+        ? 'a container of the running version'
+        : `the volume of ${over.where}`;
     pass.add({
       service,
       rule: 'writable_path',
       value: `${rel(path)} is inside ${rel(over.abs)}, mounted read-write by ${by}`,
       where,
-      fix: `mount ${rel(over.abs)} read-only (:ro) in ${by}, or keep ${rel(path)} out of it; or an admin adds "writable_path" to the stack's policy_exceptions`,
+      fix:
+        over.where === 'a running container'
+          ? `keep ${rel(path)} out of ${rel(over.abs)}, which the running version mounts read-write, until it is replaced; or an admin adds "writable_path" to the stack's policy_exceptions`
+          : `mount ${rel(over.abs)} read-only (:ro) in ${by}, or keep ${rel(path)} out of it; or an admin adds "writable_path" to the stack's policy_exceptions`,
     });
   };
   for (const u of pass.used) report(u.service, u.where, u.abs, true);
