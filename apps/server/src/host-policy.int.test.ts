@@ -3,12 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  cleanupProject,
-  startGitServer,
-  type TestGitServer,
-  type TestRepo,
-} from '@simpledeploy/testing';
+import type { TestGitServer, TestRepo } from '@simpledeploy/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   composeProcesses,
@@ -16,7 +11,7 @@ import {
   type InProcessServer,
   projectContainers,
   registryFields,
-  startInProcessServer,
+  startServerWithGit,
   until,
   untilUpStarted,
 } from './test-server';
@@ -31,6 +26,7 @@ const images = inject('images');
 let server: InProcessServer;
 let api: InProcessServer['api'];
 let git: TestGitServer;
+let world: Awaited<ReturnType<typeof startServerWithGit>> | undefined;
 const made: string[] = [];
 const tmpDirs: string[] = [];
 
@@ -86,15 +82,13 @@ let seq = 0;
 const uniq = (label: string) => `${label}-${++seq}`;
 
 beforeAll(async () => {
-  server = await startInProcessServer();
+  world = await startServerWithGit('policy', made);
+  ({ server, git } = world);
   api = server.api;
-  git = await startGitServer({ username: 'policy', password: randomBytes(8).toString('hex') });
 }, 120_000);
 
 afterAll(async () => {
-  for (const name of made) await cleanupProject(project(name));
-  await server?.stop();
-  await git?.close();
+  await world?.close();
   for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
 }, 120_000);
 

@@ -1,19 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  cleanupProject,
-  getFreePort,
-  startGitServer,
-  type TestGitServer,
-  WEB_CONTAINER_PORT,
-} from '@simpledeploy/testing';
+import { getFreePort, type TestGitServer, WEB_CONTAINER_PORT } from '@simpledeploy/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   HANGING_HEALTHCHECK,
   type InProcessServer,
   projectContainers,
   registryFields,
-  startInProcessServer,
+  startServerWithGit,
   until,
   untilUpStarted,
 } from './test-server';
@@ -28,6 +22,7 @@ const images = inject('images');
 let server: InProcessServer;
 let api: InProcessServer['api'];
 let git: TestGitServer;
+let world: Awaited<ReturnType<typeof startServerWithGit>> | undefined;
 const made: string[] = [];
 
 const project = (name: string) => `${server.prefix}-${name}`;
@@ -65,15 +60,13 @@ const slowStop = (tag: string, grace = '8s') =>
   `services:\n  worker:\n    image: ${images.sleeper}\n    command: ["/bin/sh", "-c", "trap '' TERM; while :; do sleep 1; done"]\n    stop_grace_period: ${grace}\n    environment:\n      TAG: ${tag}\n`;
 
 beforeAll(async () => {
-  server = await startInProcessServer();
+  world = await startServerWithGit('known', made);
+  ({ server, git } = world);
   api = server.api;
-  git = await startGitServer({ username: 'known', password: randomBytes(8).toString('hex') });
 }, 120_000);
 
 afterAll(async () => {
-  for (const name of made) await cleanupProject(project(name));
-  await server?.stop();
-  await git?.close();
+  await world?.close();
 }, 120_000);
 
 describe('a compose killed mid-recreate', () => {

@@ -5,7 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CommandRunner, createRedactor, silentLogger, systemClock } from '@simpledeploy/core';
 import { createExecaRunner } from '@simpledeploy/deployer';
-import { getFreePort, uniqueProjectName } from '@simpledeploy/testing';
+import {
+  cleanupProject,
+  getFreePort,
+  startGitServer,
+  type TestGitServer,
+  uniqueProjectName,
+} from '@simpledeploy/testing';
 import { loadConfig, type ServerConfig } from './config';
 import { buildContainer, type Container } from './container';
 
@@ -169,4 +175,25 @@ export function projectContainers(project: string): { id: string; name: string; 
       const [id = '', name = '', state = ''] = l.split('\t');
       return { id, name, state };
     });
+}
+
+/**
+ * An in-process server beside a git server of its own, for a test file that makes stacks:
+ * `made` lists the stacks whose compose projects close() removes with both servers.
+ */
+export async function startServerWithGit(
+  gitUser: string,
+  made: string[],
+): Promise<{ server: InProcessServer; git: TestGitServer; close(): Promise<void> }> {
+  const server = await startInProcessServer();
+  const git = await startGitServer({ username: gitUser, password: randomBytes(8).toString('hex') });
+  return {
+    server,
+    git,
+    async close() {
+      for (const name of made) await cleanupProject(`${server.prefix}-${name}`);
+      await server.stop();
+      await git.close();
+    },
+  };
 }
