@@ -16,6 +16,8 @@ export const deployments = sqliteTable(
     force: integer('force', { mode: 'boolean' }).notNull().default(false),
     /** For rollbacks: the version asked for. */
     targetVersionId: text('target_version_id'),
+    /** The host the deployment ran on; differs from the stack's while the stack moves there. */
+    hostId: text('host_id'),
     gitCommit: text('git_commit'),
     versionId: text('version_id'),
     error: text('error'),

@@ -35,6 +35,10 @@ export const stacks = sqliteTable('stacks', {
     .$type<'stop-first' | 'start-first'>()
     .notNull()
     .default('stop-first'),
+  /** The host the stack runs on (hosts.id); `local` is the server's own engine. */
+  hostId: text('host_id').notNull().default('local'),
+  /** `compose` (docker compose up) or `swarm` (docker stack deploy on a swarm manager). */
+  engine: text('engine').$type<'compose' | 'swarm'>().notNull().default('compose'),
   autoDeploy: integer('auto_deploy', { mode: 'boolean' }).notNull().default(false),
   reconcileIntervalSeconds: integer('reconcile_interval_seconds').notNull().default(0),
   autoRollback: integer('auto_rollback', { mode: 'boolean' }).notNull().default(true),

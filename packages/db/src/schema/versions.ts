@@ -16,6 +16,8 @@ export const versions = sqliteTable(
     state: text('state', { mode: 'json' }).$type<DesiredState>().notNull(),
     createdAt: text('created_at').notNull(),
     lastDeployedAt: text('last_deployed_at'),
+    /** Image digest per service at this version's last success (Swarm rollbacks pin them). */
+    imageDigests: text('image_digests', { mode: 'json' }).$type<Record<string, string>>(),
     /** Set when a deploy of this version succeeded at least once. */
     lastSucceededAt: text('last_succeeded_at'),
   },
