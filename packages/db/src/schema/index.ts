@@ -2,6 +2,8 @@ export * from './api-keys';
 export * from './audit-log';
 export * from './command-history';
 export * from './deployments';
+export * from './notification-deliveries';
+export * from './notifiers';
 export * from './hosts';
 export * from './stacks';
 export * from './versions';

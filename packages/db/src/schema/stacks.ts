@@ -42,6 +42,19 @@ export const stacks = sqliteTable('stacks', {
   autoDeploy: integer('auto_deploy', { mode: 'boolean' }).notNull().default(false),
   reconcileIntervalSeconds: integer('reconcile_interval_seconds').notNull().default(0),
   autoRollback: integer('auto_rollback', { mode: 'boolean' }).notNull().default(true),
+  /** Deploy (trigger image_update, pull forced) when a service's tag points at a new digest. */
+  autoUpdate: integer('auto_update', { mode: 'boolean' }).notNull().default(false),
+  /** How often the registry is asked for the digests of the stack's tags; 0 = never. */
+  updateCheckIntervalSeconds: integer('update_check_interval_seconds').notNull().default(0),
+  /** The last image update check (GET /updates' body), so the badge survives a restart. */
+  updateCheck: text('update_check', { mode: 'json' }).$type<StoredUpdateCheck>(),
+  /** Where deployment statuses go for a git stack: inferred from repo_url's host, a host kind, or off. */
+  commitStatus: text('commit_status')
+    .$type<'auto' | 'github' | 'gitea' | 'gitlab' | 'off'>()
+    .notNull()
+    .default('auto'),
+  /** The git host's API base URL for a self-hosted GitHub Enterprise, Gitea/Forgejo or GitLab. */
+  commitStatusApiUrl: text('commit_status_api_url'),
   deployTimeoutSeconds: integer('deploy_timeout_seconds').notNull().default(900),
   webhookSecretEnc: text('webhook_secret_enc'),
   /** A header of the stack's own (Supervisor's signature_header) carrying the HMAC of the body. */
@@ -58,6 +71,24 @@ export const stacks = sqliteTable('stacks', {
   createdAt: text('created_at').notNull(),
   updatedAt: text('updated_at').notNull(),
 });
+
+/** One image update check of a stack, as stored (and served by GET /updates). */
+export interface StoredUpdateCheck {
+  checked_at: string;
+  services: {
+    service: string;
+    image: string;
+    running_digest: string | null;
+    registry_digest: string | null;
+    update_available: boolean;
+    error: string | null;
+  }[];
+  /**
+   * Registry digests an image_update deployment was queued for: a deploy that failed or
+   * rolled back is not retried every round, only when the tag moves again.
+   */
+  auto_deployed?: string[];
+}
 
 export type StackRow = typeof stacks.$inferSelect;
 export type NewStackRow = typeof stacks.$inferInsert;
