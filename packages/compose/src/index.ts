@@ -4,3 +4,5 @@ export * from './drift';
 export * from './inline';
 export * from './policy';
 export * from './ps';
+export * from './registry';
+export * from './image-digests';

@@ -9,7 +9,15 @@ export const DEPLOYMENT_STATUSES = [
 ] as const;
 export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
 
-export const TRIGGERS = ['manual', 'webhook', 'poll', 'drift', 'rollback', 'api'] as const;
+export const TRIGGERS = [
+  'manual',
+  'webhook',
+  'poll',
+  'drift',
+  'rollback',
+  'api',
+  'image_update',
+] as const;
 export type Trigger = (typeof TRIGGERS)[number];
 
 /** Statuses after which a deployment never changes again. */

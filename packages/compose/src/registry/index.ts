@@ -1,0 +1,3 @@
+export * from './client';
+export * from './digest-cache';
+export * from './reference';
