@@ -6,8 +6,12 @@ import { type AppDeps, type AppType, createApi, type HealthChecks } from '@simpl
 import {
   type Clock,
   type CommandRunner,
+  composeRedactors,
   createSecretBox,
+  createSecretRegistry,
+  isFinished,
   type Logger,
+  type Notify,
   type Redact,
 } from '@simpledeploy/core';
 import {
@@ -15,6 +19,7 @@ import {
   type DbHandle,
   databaseAppError,
   type FileLock,
+  findStack,
   migrate,
 } from '@simpledeploy/db';
 import {
@@ -22,6 +27,7 @@ import {
   createServices,
   createSourceResolver,
   type Services,
+  trackStackSecrets,
 } from '@simpledeploy/deployer';
 import { createGitClient } from '@simpledeploy/git';
 import {
@@ -30,6 +36,7 @@ import {
   createWebhookService,
   ensureLegacyStack,
 } from '@simpledeploy/gitops';
+import { createNotifications, deploymentNotification } from '@simpledeploy/notify';
 import { swaggerUiAssets } from './api-docs';
 import type { ServerConfig } from './config';
 import { lockDataDir, secureDataDir } from './data-dir';
@@ -61,6 +68,12 @@ export interface Container {
   app: AppType;
   db: DbHandle;
   services: Services;
+  /**
+   * The notification seam: `notify.publish({ event, stack?, host?, deployment?, message,
+   * details? })` queues the message in the durable outbox of every notifier subscribed to
+   * the event (and stack); synchronous, never throws, returns how many were queued.
+   */
+  notify: Notify;
   /** Recovers interrupted work, then listens on config.host:config.port; resolves with the bound address. */
   start(): Promise<AddressInfo>;
   /**
@@ -110,6 +123,17 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
   const db = openDataDir(config.dataDir, lock, logger);
 
   const secrets = createSecretBox(config.secretKey);
+  // Notifications carry no secret of any stack: a registry of every stack's secrets of
+  // their own (main.ts's logger has its own), kept in step once the services exist.
+  const stackSecrets = createSecretRegistry();
+  const notifications = createNotifications({
+    db: db.db,
+    clock,
+    logger,
+    secrets,
+    redact: composeRedactors(stackSecrets.redact, opts.redact),
+  });
+  const notify = notifications.notify;
   const git = createGitClient({ logger: logger.child({ component: 'git' }) });
   const services = createServices({
     db: db.db,
@@ -126,6 +150,21 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
       childEnv: config.childEnv,
       policy: { allowedHostPaths: config.allowedHostPaths, allowedRules: config.allowedRules },
     },
+  });
+
+  const untrackSecrets = trackStackSecrets({
+    db: db.db,
+    box: secrets,
+    registry: stackSecrets,
+    onChange: services.deployer.onChange,
+    logger,
+  });
+  // deployment.succeeded / failed / rolled_back / canceled, as each deployment ends.
+  const unwatchDeployments = services.deployer.onChange((e) => {
+    if (e.type !== 'deployment' || !isFinished(e.deployment.status)) return;
+    const stack = findStack(db.db, e.deployment.stack_id);
+    const n = deploymentNotification(e.deployment, stack?.name ?? e.deployment.stack_id);
+    if (n) notify.publish(n);
   });
 
   // Polling, drift and git webhooks (packages/gitops) over the same deployer.
@@ -196,6 +235,7 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
     app: api.app,
     db,
     services,
+    notify,
     async start() {
       // A crashed run may have left compose working for deployments about to be marked interrupted.
       await stopOrphanCompose(config.dataDir, logger);
@@ -209,6 +249,8 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
         logger.error('legacy mode: cannot create the stack "default" from REPO_URL', { error });
       }
       reconciler.start();
+      // Deliveries a previous run left pending go out now.
+      notifications.start();
       pruneAudit();
       auditPruning = setInterval(pruneAudit, 24 * 60 * 60 * 1000);
       auditPruning.unref();
@@ -240,6 +282,10 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
         clearInterval(auditPruning);
         // Running deployments end as interrupted, which also ends `?wait=true` requests.
         await services.deployer.shutdown(opts.deployShutdownMs ?? 15_000);
+        // Pending deliveries stay in the outbox for the next start.
+        unwatchDeployments();
+        untrackSecrets();
+        await notifications.stop();
         // Upgraded sockets are not the HTTP server's to close: say "going away" to each.
         for (const ws of api.wss.clients) ws.close(1001, 'server shutting down');
         // Event streams and log follows never end by themselves: close what remains after the grace.

@@ -4,6 +4,7 @@ export * from './errors';
 export * from './hash';
 export * from './logger';
 export * from './names';
+export * from './notify';
 export * from './ports';
 export * from './redact';
 export * from './roles';
