@@ -1,10 +1,18 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type ComposeTarget, composeArgs, parsePsJson } from '@simpledeploy/compose';
-import type { Clock, CommandRunner, DesiredState, Redact, RunResult } from '@simpledeploy/core';
+import {
+  AppError,
+  type Clock,
+  type CommandRunner,
+  type DesiredState,
+  type Redact,
+  type RunResult,
+} from '@simpledeploy/core';
 import type { StackRow } from '@simpledeploy/db';
 import type { ComposeSession } from './compose-session';
 import type { ComposeSessions } from './compose-sessions';
+import { boundSourcesInside, type HostConnections, hostError } from './hosts';
 import { repairInterruptedRecreate } from './interrupted-recreate';
 import type { LogBus } from './log-bus';
 import { stderrTail } from './output-tail';
@@ -30,6 +38,7 @@ export interface ApplyDeps {
   logs: LogBus;
   locator: StackLocator;
   sessions: ComposeSessions;
+  hosts: HostConnections;
   sleep: (ms: number) => Promise<void>;
 }
 
@@ -40,6 +49,8 @@ export interface DeployTarget {
   secrets: StackSecrets;
   redact: Redact;
   signal: AbortSignal;
+  /** The host this deployment runs on: the stack's, or the one it moves to. */
+  hostId: string;
 }
 
 /** Services of compose's model that have a build section, within the service filter. */
@@ -57,7 +68,7 @@ function buildableServices(model: unknown, filter: string[]): string[] {
  * updates and `up`. Every command's output streams into the deployment's log.
  */
 export function createApplier(deps: ApplyDeps) {
-  const { runner, docker, clock, logs, locator, sessions } = deps;
+  const { runner, docker, clock, logs, locator, sessions, hosts } = deps;
   const now = () => clock.now().toISOString();
   /** Deployments whose `up` started: only those need a re-apply when they fail or are killed. */
   const touched = new Set<string>();
@@ -118,7 +129,56 @@ export function createApplier(deps: ApplyDeps) {
     return undefined;
   };
 
-  return {
+  /**
+   * A failed step on a remote host: when the host itself is gone, that is the error (the
+   * CLI only saw its local end of the connection close), named so the user knows where.
+   */
+  async function blameHost(t: DeployTarget, res: Applied): Promise<Applied> {
+    if (res.ok || res.aborted || !hosts.isRemote(t.hostId)) return res;
+    const why = await hosts.unreachable(t.hostId).catch(() => undefined);
+    if (!why) return res;
+    return {
+      ok: false,
+      aborted: false,
+      error: hostError(hosts.requireHost(t.hostId), why).message,
+    };
+  }
+
+  /**
+   * Puts a version's files where the host's engine resolves bind mounts: the same path on an
+   * SSH host, then judges confinement there (the host's own symlinks). A TCP host has no way
+   * to receive files, so a stack that binds its own directory cannot run there.
+   */
+  async function place(t: DeployTarget, s: ComposeSession, state: DesiredState, model: unknown) {
+    if (!hosts.isRemote(t.hostId)) return undefined;
+    const host = hosts.requireHost(t.hostId);
+    const inside = boundSourcesInside(model, s.dir);
+    if (!hosts.canSync(t.hostId)) {
+      if (!inside.length) return undefined;
+      return `host ${host.name} is reached over TCP, where files cannot be synced: ${inside.join(', ')} would not exist there; use an ssh:// host for stacks that bind their own files`;
+    }
+    logs.append(
+      t.depId,
+      'system',
+      `syncing ${Object.keys(state.files).length} files to ${host.name}:${s.dir}`,
+      now(),
+    );
+    try {
+      await hosts.sync(t.hostId, s.dir, state.files, t.signal);
+      const escapes = await hosts.escapes(t.hostId, s.dir, inside);
+      if (escapes.length)
+        return t.redact(
+          `policy: on host ${host.name}, ${escapes.join(', ')} resolve${escapes.length === 1 ? 's' : ''} outside the stack directory through a symlink there`,
+        );
+    } catch (err) {
+      if (t.signal.aborted) throw err;
+      const why = await hosts.unreachable(t.hostId).catch(() => undefined);
+      return hostError(host, why ?? (err instanceof Error ? err.message : String(err))).message;
+    }
+    return undefined;
+  }
+
+  const applier = {
     touched,
 
     /**
@@ -145,80 +205,98 @@ export function createApplier(deps: ApplyDeps) {
       state: DesiredState,
       steps: { pull: boolean; converge?: boolean },
     ): Promise<Applied> {
-      const s = await sessions.session(
-        t.stack,
-        t.secrets,
-        state,
-        join(locator.stackDir(t.stack.id), 'deploy'),
-      );
-      const { target, env, dir } = s;
-      const run = (sub: string, extra: string[]) => compose(t, target, sub, extra, env, dir);
+      let s: ComposeSession;
       try {
-        // The gate, as late as possible before anything is touched: on the files as they are
-        // in the deploy dir now (a running container may have planted symlinks there).
-        const judged = await gate(t, s, true);
-        if (!judged.ok) return judged;
-        if (steps.pull) {
-          // Images built here are not in any registry: pull the others only.
-          const bad = stepFailed(
-            'pulling images failed',
-            await run('pull', ['--ignore-buildable', ...state.services]),
-            t,
-          );
-          if (bad) return bad;
-        }
-        // Built images come from the version's own files: built on every deploy and rollback
-        // (the cache makes an unchanged build quick), so the tag holds this version's build.
-        const buildable = buildableServices(judged.model, state.services);
-        if (buildable.length && !steps.converge) {
-          const bad = stepFailed('building images failed', await run('build', buildable), t);
-          if (bad) return bad;
-        }
-        // A compose killed mid-recreate (a cancel, a kill -9 of the server) left its work
-        // half done; put the containers back or this up fails on a name conflict.
-        const repairs = await repairInterruptedRecreate(runner, docker, target.project, {
-          env,
-          signal: t.signal,
-        });
-        for (const line of repairs) logs.append(t.depId, 'system', line, now());
-        touched.add(t.depId);
-        if (t.stack.updateOrder === 'start-first' && !steps.converge) {
-          const rolled = await startFirstUpdate(judged.model, state.services, {
-            runner,
-            docker,
-            target,
-            env,
-            cwd: dir,
-            signal: t.signal,
-            log: (text) => logs.append(t.depId, 'system', t.redact(text), now()),
-            compose: run,
-            sleep: deps.sleep,
-            now: () => clock.now().getTime(),
-            healthTimeoutMs: t.stack.deployTimeoutSeconds * 1000,
-          });
-          if (!rolled.ok) return { ok: false, aborted: rolled.aborted, error: rolled.error };
-        }
-        if (steps.converge) {
-          // Content already running: `up --wait` would poll health for half a second even
-          // when nothing changed, so converge first and wait only if something is not healthy.
-          const quick = await run('up', ['-d', '--remove-orphans', ...state.services]);
-          const bad = stepFailed('docker compose up failed', quick, t);
-          if (bad) return bad;
-          const ps = await run('ps', ['--all', '--format', 'json', ...state.services]);
-          const settled =
-            ps.exitCode === 0 &&
-            parsePsJson(ps.stdout).every(
-              (c) => c.state === 'running' && (c.health === '' || c.health === 'healthy'),
-            );
-          if (settled) return { ok: true, aborted: false };
-        }
-        const res = await run('up', ['-d', '--remove-orphans', '--wait', ...state.services]);
-        return stepFailed('docker compose up failed', res, t) ?? { ok: true, aborted: false };
-      } finally {
-        await s.dispose();
+        s = await sessions.session(
+          t.stack,
+          t.secrets,
+          state,
+          join(locator.stackDir(t.stack.id), 'deploy'),
+          t.hostId,
+        );
+      } catch (err) {
+        if (err instanceof AppError && err.code === 'NOT_FOUND')
+          return { ok: false, aborted: false, error: err.message };
+        throw err;
       }
+      const res = await upIn(t, s, state, steps).finally(() => s.dispose());
+      return blameHost(t, res);
     },
   };
+
+  async function upIn(
+    t: DeployTarget,
+    s: ComposeSession,
+    state: DesiredState,
+    steps: { pull: boolean; converge?: boolean },
+  ): Promise<Applied> {
+    const { target, env, dir } = s;
+    const run = (sub: string, extra: string[]) => compose(t, target, sub, extra, env, dir);
+    // The gate, as late as possible before anything is touched: on the files as they are
+    // in the deploy dir now (a running container may have planted symlinks there).
+    const judged = await gate(t, s, true);
+    if (!judged.ok) return judged;
+    const misplaced = await place(t, s, state, judged.model);
+    if (misplaced) return { ok: false, aborted: t.signal.aborted, error: misplaced };
+    if (steps.pull) {
+      // Images built here are not in any registry: pull the others only.
+      const bad = stepFailed(
+        'pulling images failed',
+        await run('pull', ['--ignore-buildable', ...state.services]),
+        t,
+      );
+      if (bad) return bad;
+    }
+    // Built images come from the version's own files: built on every deploy and rollback
+    // (the cache makes an unchanged build quick), so the tag holds this version's build.
+    const buildable = buildableServices(judged.model, state.services);
+    if (buildable.length && !steps.converge) {
+      const bad = stepFailed('building images failed', await run('build', buildable), t);
+      if (bad) return bad;
+    }
+    // A compose killed mid-recreate (a cancel, a kill -9 of the server) left its work
+    // half done; put the containers back or this up fails on a name conflict.
+    const repairs = await repairInterruptedRecreate(runner, docker, target.project, {
+      env,
+      signal: t.signal,
+    });
+    for (const line of repairs) logs.append(t.depId, 'system', line, now());
+    touched.add(t.depId);
+    if (t.stack.updateOrder === 'start-first' && !steps.converge) {
+      const rolled = await startFirstUpdate(judged.model, state.services, {
+        runner,
+        docker,
+        target,
+        env,
+        cwd: dir,
+        signal: t.signal,
+        log: (text) => logs.append(t.depId, 'system', t.redact(text), now()),
+        compose: run,
+        sleep: deps.sleep,
+        now: () => clock.now().getTime(),
+        healthTimeoutMs: t.stack.deployTimeoutSeconds * 1000,
+      });
+      if (!rolled.ok) return { ok: false, aborted: rolled.aborted, error: rolled.error };
+    }
+    if (steps.converge) {
+      // Content already running: `up --wait` would poll health for half a second even
+      // when nothing changed, so converge first and wait only if something is not healthy.
+      const quick = await run('up', ['-d', '--remove-orphans', ...state.services]);
+      const bad = stepFailed('docker compose up failed', quick, t);
+      if (bad) return bad;
+      const ps = await run('ps', ['--all', '--format', 'json', ...state.services]);
+      const settled =
+        ps.exitCode === 0 &&
+        parsePsJson(ps.stdout).every(
+          (c) => c.state === 'running' && (c.health === '' || c.health === 'healthy'),
+        );
+      if (settled) return { ok: true, aborted: false };
+    }
+    const res = await run('up', ['-d', '--remove-orphans', '--wait', ...state.services]);
+    return stepFailed('docker compose up failed', res, t) ?? { ok: true, aborted: false };
+  }
+
+  return applier;
 }
 
 export type Applier = ReturnType<typeof createApplier>;

@@ -11,6 +11,7 @@ import {
 } from '@simpledeploy/core';
 import type { StackRow } from '@simpledeploy/db';
 import { type ComposeSession, openComposeSession } from './compose-session';
+import type { HostConnections } from './hosts';
 import { stderrTail } from './output-tail';
 import { checkPolicy, policyError } from './policy-gate';
 import type { StackLocator } from './stack-locator';
@@ -24,6 +25,8 @@ export interface ComposeSessionsDeps {
   secrets: SecretBox;
   redact: Redact;
   childEnv: Record<string, string>;
+  /** How the CLI reaches each host's engine (DOCKER_HOST, TLS files, the SSH link). */
+  hosts: HostConnections;
   policy?: HostPolicy | undefined;
 }
 
@@ -39,14 +42,23 @@ export function createComposeSessions(deps: ComposeSessionsDeps) {
   const policyFor = (stack: Pick<StackRow, 'policyExceptions'>) =>
     mergeExceptions(serverPolicy, stack.policyExceptions ?? []);
 
-  /** One compose session over a version in a directory of the stack (deploy or check). */
-  const session = (stack: StackRow, secrets: StackSecrets, state: DesiredState, dir: string) =>
+  /**
+   * One compose session over a version in a directory of the stack (deploy or check), its
+   * commands reaching the engine of `hostId` (default: the stack's host).
+   */
+  const session = async (
+    stack: StackRow,
+    secrets: StackSecrets,
+    state: DesiredState,
+    dir: string,
+    hostId: string = stack.hostId,
+  ) =>
     openComposeSession({
       dir,
       state,
       project: locator.projectOf(stack),
       registries: registryLogins(secrets.registries),
-      childEnv: deps.childEnv,
+      childEnv: await deps.hosts.env(hostId),
       runDir,
     });
 
@@ -103,6 +115,9 @@ export function createComposeSessions(deps: ComposeSessionsDeps) {
     policyFor,
     session,
     scratchSession,
+    /** The Docker CLI's environment for a stack's host (or another host, during a move). */
+    engineEnv: (stack: Pick<StackRow, 'hostId'>, hostId: string = stack.hostId) =>
+      deps.hosts.env(hostId),
 
     /** Removes the session files (registry logins) a killed process left behind. */
     clearSessions: () => clearRunDir(runDir),

@@ -15,6 +15,8 @@ export interface DeployQueueDeps {
   logs: LogBus;
   changes: ChangeBus;
   maxConcurrent: number;
+  /** A host's own cap on deployments at once (null: only the global cap). */
+  hostCap?: (hostId: string) => number | null | undefined;
   /** Lines kept in the stored log of one deployment. */
   maxStoredLines: number;
 }
@@ -27,6 +29,23 @@ export interface DeployQueueDeps {
 export function createDeployQueue(deps: DeployQueueDeps) {
   const { db, clock, logger, logs, changes } = deps;
   const limit = pLimit(deps.maxConcurrent);
+  /** Per host with a cap of its own; a deployment waits for its host first, then the global cap. */
+  const hostLimits = new Map<string, { cap: number; limit: ReturnType<typeof pLimit> }>();
+  function hostLimit(hostId: string | null) {
+    let cap: number | null | undefined;
+    try {
+      cap = hostId ? deps.hostCap?.(hostId) : undefined;
+    } catch {
+      cap = undefined; // a deleted host: the pipeline fails the deployment with a clear error
+    }
+    if (!hostId || !cap) return (fn: () => Promise<void>) => fn();
+    let h = hostLimits.get(hostId);
+    if (h?.cap !== cap) {
+      h = { cap, limit: pLimit(cap) };
+      hostLimits.set(hostId, h);
+    }
+    return h.limit;
+  }
   /** Per stack, the tail of its chain of deployments and control commands. */
   const chains = new Map<string, Promise<void>>();
   const active = new Map<string, { stackId: string; controller: AbortController }>();
@@ -52,7 +71,8 @@ export function createDeployQueue(deps: DeployQueueDeps) {
     /** Queues a deployment behind its stack's chain and under the global cap. */
     schedule(dep: DeploymentRow, execute: (id: string) => Promise<void>) {
       logs.open(dep.id);
-      void chain(dep.stackId, () => limit(() => execute(dep.id)));
+      // Waiting on a busy host does not hold one of the global slots.
+      void chain(dep.stackId, () => hostLimit(dep.hostId)(() => limit(() => execute(dep.id))));
     },
 
     /** Ends a deployment: its status, duration and stored log, then tells who waits. */

@@ -20,6 +20,7 @@ import {
   lastGoodVersion,
   listStacks,
   type StackRow,
+  updateStack,
   type VersionRow,
 } from '@simpledeploy/db';
 import { createApplier } from './apply';
@@ -27,6 +28,7 @@ import { type ChangeBus, type ChangeEvent, createChangeBus } from './change-bus'
 import { createComposeSessions } from './compose-sessions';
 import { type AbortReason, createDeployQueue } from './deploy-queue';
 import { createHistory, recoverInterrupted } from './history';
+import { createHostConnections, type HostConnections, LOCAL_HOST } from './hosts';
 import { createLogBus } from './log-bus';
 import { stderrTail } from './output-tail';
 import { createPipeline } from './pipeline';
@@ -71,6 +73,8 @@ export interface DeployerDeps {
   /** Shared with the other services (built in createServices); a private one otherwise. */
   changes?: ChangeBus;
   locator?: StackLocator;
+  /** How the CLI reaches each host (shared with the host service); a private one otherwise. */
+  hosts?: HostConnections;
 }
 
 export interface DeployOptions {
@@ -103,7 +107,17 @@ export function createDeployer(deps: DeployerDeps) {
   const changes = deps.changes ?? createChangeBus();
   const locator = deps.locator ?? createStackLocator(db, config);
   const sleep = (ms: number) => new Promise<void>((r) => clock.setTimeout(r, ms));
+  const hosts =
+    deps.hosts ??
+    createHostConnections({
+      db,
+      secrets: deps.secrets,
+      logger,
+      childEnv: config.childEnv,
+      runDir: locator.runDir,
+    });
   const sessions = createComposeSessions({
+    hosts,
     runner,
     docker,
     locator,
@@ -119,10 +133,19 @@ export function createDeployer(deps: DeployerDeps) {
     logs,
     changes,
     maxConcurrent: config.maxConcurrent,
+    hostCap: (hostId) =>
+      hostId === LOCAL_HOST ? null : hosts.requireHost(hostId).maxConcurrentDeploys,
     maxStoredLines: config.maxStoredLines ?? 5000,
   });
-  const applier = createApplier({ runner, docker, clock, logs, locator, sessions, sleep });
+  const applier = createApplier({ runner, docker, clock, logs, locator, sessions, hosts, sleep });
   const history = createHistory({ db, logs, locator, secrets: deps.secrets, redact: deps.redact });
+  const hostName = (id: string) => {
+    try {
+      return hosts.requireHost(id).name;
+    } catch {
+      return id;
+    }
+  };
   const pipeline = createPipeline({
     db,
     clock,
@@ -139,11 +162,47 @@ export function createDeployer(deps: DeployerDeps) {
     sleep,
     enqueueReapply: (stack, versionId) =>
       enqueue(stack, { trigger: 'rollback', targetVersionId: versionId }),
+    moved: async (t, fromHostId) => {
+      updateStack(db, t.stack.id, { hostId: t.hostId, updatedAt: clock.now().toISOString() });
+      changes.emit({ type: 'stack', stackId: t.stack.id });
+      await takeDown(t.depId, t.stack, fromHostId);
+    },
+    abandonMove: (t) => takeDown(t.depId, t.stack, t.hostId),
+    hostName,
     reapplyAttempts: config.reapplyAttempts ?? 3,
     reapplyRetryDelayMs: config.reapplyRetryDelayMs ?? 3000,
   });
 
-  function enqueue(stack: StackRow, opts: DeployOptions & { targetVersionId?: string }) {
+  /** `down` of a stack's project on one host (a move's old or abandoned side), logged. */
+  async function takeDown(depId: string, stack: StackRow, hostId: string): Promise<void> {
+    const name = hostName(hostId);
+    const at = () => clock.now().toISOString();
+    logs.append(depId, 'system', `taking ${stack.name} down on host ${name}`, at());
+    try {
+      const res = await runner.run(
+        docker,
+        composeProjectArgs(locator.projectOf(stack), 'down', ['--remove-orphans']),
+        {
+          env: await hosts.env(hostId),
+          signal: AbortSignal.timeout(stack.deployTimeoutSeconds * 1000),
+        },
+      );
+      if (res.exitCode !== 0)
+        logs.append(
+          depId,
+          'system',
+          `taking ${stack.name} down on host ${name} failed; remove the project there by hand: ${stderrTail(res.stderr, rowRedactor(stack, deps.secrets, deps.redact))}`,
+          at(),
+        );
+    } catch (err) {
+      logger.error('taking a stack down after a move failed', { stack: stack.name, err });
+    }
+  }
+
+  function enqueue(
+    stack: StackRow,
+    opts: DeployOptions & { targetVersionId?: string; hostId?: string },
+  ) {
     if (queue.closing)
       throw new AppError('UNAVAILABLE', 'simpledeploy is shutting down; try again in a moment');
     const row = insertDeployment(db, {
@@ -154,6 +213,7 @@ export function createDeployer(deps: DeployerDeps) {
       ref: opts.ref ?? null,
       force: !!opts.force,
       targetVersionId: opts.targetVersionId ?? null,
+      hostId: opts.hostId ?? stack.hostId,
       queuedAt: clock.now().toISOString(),
     });
     changes.emit({ type: 'deployment', deployment: toDeploymentView(row) });
@@ -217,6 +277,33 @@ export function createDeployer(deps: DeployerDeps) {
 
     cancel,
 
+    /**
+     * Moves a stack to another host: its current version is deployed there (trigger `api`),
+     * and only once it is healthy there is the project taken down on the old host. A move
+     * that fails leaves the stack where it was.
+     */
+    move(stackIdOrName: string, hostIdOrName: string): DeploymentView {
+      const stack = locator.requireStack(stackIdOrName);
+      const host = hosts.requireHost(hostIdOrName);
+      if (host.id === stack.hostId)
+        throw conflict(`stack ${stack.name} already runs on ${host.name}`);
+      if (!stack.currentVersionId)
+        throw conflict(
+          `stack ${stack.name} has no running version to move: deploy it first, or change its host`,
+        );
+      if (findStackDeploymentsByStatus(db, stack.id, ['queued', 'running']).length)
+        throw conflict(
+          `stack ${stack.name} has a deployment queued or running: wait for it or cancel it first`,
+        );
+      return toDeploymentView(
+        enqueue(stack, {
+          trigger: 'api',
+          targetVersionId: stack.currentVersionId,
+          hostId: host.id,
+        }),
+      );
+    },
+
     /** Cancels the stack's running deployment, else its queued one. */
     cancelStack(stackIdOrName: string): DeploymentView {
       const stack = locator.requireStack(stackIdOrName);
@@ -240,7 +327,7 @@ export function createDeployer(deps: DeployerDeps) {
       const res = await runner.run(
         docker,
         composeProjectArgs(locator.projectOf(stack), 'ps', ['--all', '--format', 'json']),
-        { env: config.childEnv },
+        { env: await hosts.env(stack.hostId) },
       );
       if (res.exitCode !== 0) {
         throw new AppError(
@@ -277,6 +364,9 @@ export function createDeployer(deps: DeployerDeps) {
     chain: queue.chain,
     emit: changes.emit,
 
+    /** How the CLI reaches each host. */
+    hosts,
+
     /** Stops taking work, interrupts what runs, and waits (bounded) for the chains to settle. */
     async shutdown(timeoutMs = 15_000): Promise<void> {
       queue.stopTaking();
@@ -286,6 +376,7 @@ export function createDeployer(deps: DeployerDeps) {
         });
       }
       await queue.drain(timeoutMs);
+      if (!deps.hosts) await hosts.close();
     },
 
     /** Removes a stack's working files (the row is deleted by the caller). */

@@ -13,6 +13,7 @@ export * from './child-env';
 export * from './compose-session';
 export * from './deployer';
 export * from './git-source';
+export * from './hosts';
 export * from './lifecycle';
 export * from './log-bus';
 export * from './policy-gate';

@@ -118,7 +118,7 @@ export function createLifecycle(deps: LifecycleDeps) {
       const [sub, extra] = argsFor(req);
       let args: string[];
       let cwd: string | undefined;
-      let env = deps.config.childEnv;
+      let env = await deployer.engineEnv(stack);
       if (version) {
         session = await deployer.openSession(stack, secrets, version.state);
         // The files in the deploy dir can have changed since the deploy (a container writes

@@ -51,6 +51,11 @@ export interface PipelineDeps {
   enqueueReapply: (stack: StackRow, versionId: string) => DeploymentRow;
   reapplyAttempts: number;
   reapplyRetryDelayMs: number;
+  /** After a move succeeded: the stack now runs on t.hostId; take it down on the old host. */
+  moved: (t: DeployTarget, fromHostId: string) => Promise<void>;
+  /** After a move failed: take down what started on the new host. */
+  abandonMove: (t: DeployTarget) => Promise<void>;
+  hostName: (hostId: string) => string;
 }
 
 /**
@@ -132,7 +137,11 @@ export function createPipeline(deps: PipelineDeps) {
     if (dep.targetVersionId) {
       const version = getVersion(db, t.stack.id, dep.targetVersionId);
       if (!version) throw new StepError(`version ${dep.targetVersionId} no longer exists`);
-      log(`rolling back to version ${version.id} (${version.sha256.slice(0, 12)})`);
+      log(
+        t.hostId !== t.stack.hostId
+          ? `moving to host ${deps.hostName(t.hostId)} with version ${version.id} (${version.sha256.slice(0, 12)})`
+          : `rolling back to version ${version.id} (${version.sha256.slice(0, 12)})`,
+      );
       // A version made under an older, looser policy is judged by today's.
       await applier.precheck(t, version.state);
       return { version, commit: version.gitCommit };
@@ -190,7 +199,14 @@ export function createPipeline(deps: PipelineDeps) {
       () => controller.abort('timeout' satisfies AbortReason),
       stack.deployTimeoutSeconds * 1000,
     );
-    const t: DeployTarget = { depId, stack, secrets, redact, signal: controller.signal };
+    const t: DeployTarget = {
+      depId,
+      stack,
+      secrets,
+      redact,
+      signal: controller.signal,
+      hostId: dep.hostId ?? stack.hostId,
+    };
     const started = updateDeployment(db, depId, { status: 'running', startedAt: now() });
     if (started) changes.emit({ type: 'deployment', deployment: toDeploymentView(started) });
     const log = (text: string) => logs.append(depId, 'system', redact(text), now());
@@ -221,6 +237,7 @@ export function createPipeline(deps: PipelineDeps) {
       });
       if (res.ok) {
         markCurrent(stack, version, resolved.commit);
+        if (t.hostId !== stack.hostId) await deps.moved(t, stack.hostId);
         log('deployment succeeded');
         return queue.finish(depId, 'succeeded');
       }
@@ -251,6 +268,13 @@ export function createPipeline(deps: PipelineDeps) {
     previousGood: VersionRow | undefined,
   ): Promise<void> {
     const log = (text: string) => logs.append(t.depId, 'system', t.redact(text), now());
+    // A failed move: the stack stays where it runs; what started on the new host goes.
+    if (t.hostId !== t.stack.hostId) {
+      if (applier.touched.has(t.depId)) await deps.abandonMove(t);
+      return queue.finish(t.depId, status, {
+        error: `${message}; the stack stays on host ${deps.hostName(t.stack.hostId)}`,
+      });
+    }
     // Containers were not touched: the running version is still the good one.
     if (!applier.touched.has(t.depId) || reason === 'shutdown') {
       if (previousGood && status === 'failed') log(`version ${previousGood.id} is still running`);

@@ -13,14 +13,16 @@ import {
 import {
   type Db,
   type DeploymentSummary,
+  dataVersion,
   deleteStack,
   findDeploymentsByStatus,
   findStackByName,
   findStackDeploymentsByStatus,
   insertStack,
   latestDeployment,
-  latestDeploymentPerStack,
+  latestDeploymentsOf,
   listStacks,
+  listStacksPage,
   type NewStackRow,
   type StackRow,
   updateStack,
@@ -32,7 +34,10 @@ import { stackColumns } from './stack-columns';
 import { parseStackBody, type StackPatch } from './stack-input';
 import type { StackLocator } from './stack-locator';
 import { decryptSecrets, rowRedactor, type StackSecrets, stackRedactor } from './stack-secrets';
+import { type StackSummaryView, toStackSummary } from './stack-summary';
 import type { DeploymentView, StackView } from './views';
+
+export type { StackSummaryView } from './stack-summary';
 import { toStackView } from './views';
 
 export interface StackServiceDeps {
@@ -102,7 +107,7 @@ export function createStackService(deps: StackServiceDeps) {
     const v = toStackView(
       row,
       secrets,
-      st === 'running' ? 'deploying' : st === 'queued' ? 'queued' : 'idle',
+      statusOf(st),
       latest ? latest.get(row.id) : latestDeployment(db, row.id),
     );
     // A secret pasted into the YAML, a variable or a git error is masked as in version files.
@@ -115,6 +120,9 @@ export function createStackService(deps: StackServiceDeps) {
       poll: { ...v.poll, last_error: v.poll.last_error && redact(v.poll.last_error) },
     };
   }
+
+  const statusOf = (open: 'queued' | 'running' | undefined) =>
+    open === 'running' ? 'deploying' : open === 'queued' ? 'queued' : 'idle';
 
   /** One query for every stack's open deployment: a list of 500 stacks stays cheap. */
   function activeStatuses(): Map<string, 'queued' | 'running'> {
@@ -166,9 +174,63 @@ export function createStackService(deps: StackServiceDeps) {
 
     list(): StackView[] {
       const active = activeStatuses();
-      const latest = latestDeploymentPerStack(db);
-      return listStacks(db).map((r) => view(r, active, latest));
+      const rows = listStacks(db);
+      const latest = latestDeploymentsOf(
+        db,
+        rows.map((r) => r.id),
+      );
+      return rows.map((r) => view(r, active, latest));
     },
+
+    /**
+     * A page of the list in name order: the stacks named after `after`, at most `limit`
+     * (every one without a limit), only those in `only` when given (a key limited to some
+     * stacks); `next` is the last name of a page that has more after it. The summary view
+     * decrypts nothing and carries no compose file.
+     */
+    listPage(opts: {
+      after?: string;
+      limit?: number;
+      only?: readonly string[];
+      view?: 'full' | 'summary';
+    }): { stacks: StackView[] | StackSummaryView[]; next: string | null } {
+      const only = opts.only ? new Set(opts.only) : undefined;
+      const { limit } = opts;
+      let rows = listStacksPage(db, {
+        ...(opts.after === undefined ? {} : { after: opts.after }),
+        // One more than asked tells whether a next page exists.
+        ...(only || limit === undefined ? {} : { limit: limit + 1 }),
+      });
+      if (only) rows = rows.filter((r) => only.has(r.id));
+      const more = limit !== undefined && rows.length > limit;
+      if (more) rows = rows.slice(0, limit);
+      const active = activeStatuses();
+      const latest = latestDeploymentsOf(
+        db,
+        rows.map((r) => r.id),
+      );
+      const next = more ? (rows.at(-1)?.name ?? null) : null;
+      if (opts.view === 'summary') {
+        return {
+          stacks: rows.map((r) =>
+            toStackSummary(
+              r,
+              statusOf(active.get(r.id)),
+              latest.get(r.id),
+              () => secretsOf(r).redact,
+            ),
+          ),
+          next,
+        };
+      }
+      return { stacks: rows.map((r) => view(r, active, latest)), next };
+    },
+
+    /**
+     * Changes whenever anything a stack view shows may have changed (a count of the
+     * database's writes): equal readings mean an answer built from the list is still right.
+     */
+    listVersion: (): number => dataVersion(db),
 
     get(idOrName: string): StackView {
       return view(locator.requireStack(idOrName));
@@ -262,7 +324,7 @@ export function createStackService(deps: StackServiceDeps) {
         const res = await deps.runner.run(
           docker,
           composeProjectArgs(locator.projectOf(stack), 'down', extra),
-          { env: deps.config.childEnv },
+          { env: await deployer.engineEnv(stack) },
         );
         if (res.exitCode !== 0) {
           failure = stderrTail(

@@ -101,16 +101,19 @@ export function createDriftService(deps: DriftServiceDeps) {
     }
   }
 
-  async function containers(project: string) {
+  async function containers(stack: StackRow) {
+    const project = deployer.projectOf(stack);
+    // The engine of the stack's host: drift is what runs there.
+    const env = await deployer.engineEnv(stack);
     const ps = await runner.run(
       docker,
       ['ps', '-a', '-q', '--no-trunc', '--filter', `label=${PROJECT_LABEL}=${project}`],
-      { env: config.childEnv },
+      { env },
     );
     if (ps.exitCode !== 0) throw engineError(`list the containers of ${project}`, ps.stderr);
     const ids = ps.stdout.split('\n').filter((l) => l.trim());
     if (ids.length === 0) return [];
-    const inspect = await runner.run(docker, ['inspect', ...ids], { env: config.childEnv });
+    const inspect = await runner.run(docker, ['inspect', ...ids], { env });
     // A container removed between ps and inspect makes inspect fail for it alone.
     if (inspect.exitCode !== 0 && !inspect.stdout.trim().startsWith('[')) {
       throw engineError(`inspect the containers of ${project}`, inspect.stderr);
@@ -126,7 +129,7 @@ export function createDriftService(deps: DriftServiceDeps) {
     if (!version) return undefined;
     const [want, have] = await Promise.all([
       desired(stack, version),
-      containers(deployer.projectOf(stack)),
+      containers(stack),
     ]);
     return diffDrift(want, have);
   }
