@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the tools the build and the test suite need, each only when missing:
-# pnpm 10, and Debian's git, docker-registry, apache2-utils (htpasswd), busybox-static
-# and chromium. Idempotent; a second run only checks and takes well under a second.
+# pnpm 10, and Debian's git, docker-registry, apache2-utils (htpasswd), busybox-static,
+# chromium, and for the extra Docker hosts of the integration tests debootstrap (their
+# image), openssh-client (ssh to them) and openssl (their TLS certificates).
+# Idempotent; a second run only checks and takes well under a second.
 # SD_SKIP_BROWSER=1 leaves chromium out.
 set -euo pipefail
 export SD_TAG='ensure-tools'
@@ -20,6 +22,10 @@ need_deb git /usr/bin/git
 need_deb docker-registry /usr/bin/docker-registry
 need_deb apache2-utils /usr/bin/htpasswd
 need_deb busybox-static /bin/busybox
+# The test hosts (packages/testing/src/test-hosts, scripts/build-test-host-image.sh).
+need_deb debootstrap /usr/sbin/debootstrap
+need_deb openssh-client /usr/bin/ssh
+need_deb openssl /usr/bin/openssl
 if [ "${SD_SKIP_BROWSER:-0}" != 1 ]; then
   need_deb chromium /usr/bin/chromium
   # Without a font, pages render as boxes in screenshots.

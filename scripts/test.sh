@@ -106,6 +106,10 @@ remove_test_resources() {
     if [ -n "$ids" ]; then docker volume rm -f $ids >/dev/null || true; fi
   done
   if [ -n "$projects" ]; then sd_log "removed leftover test projects: $(printf '%s' "$projects" | tr '\n' ' ')"; fi
+  # Networks of test hosts (their containers carry simpledeploy.test=1 and are gone by now).
+  ids="$(docker network ls -q --filter label=simpledeploy.test-host=1)"
+  # shellcheck disable=SC2086
+  if [ -n "$ids" ]; then docker network rm $ids >/dev/null || true; fi
 }
 
 cleanup() {
@@ -163,6 +167,8 @@ phase tools bash scripts/ensure-tools.sh
 phase install install_deps
 docker_ok=1
 phase docker bash scripts/provision-docker.sh || docker_ok=0
+# The image of the integration tests' extra Docker hosts: ~1-3 min once, then cached by recipe hash.
+if [ "$docker_ok" = 1 ]; then phase test-hosts bash scripts/build-test-host-image.sh || docker_ok=0; fi
 
 check lint pnpm lint
 # Two tsc programs side by side (scripts/typecheck.sh), not one per package.

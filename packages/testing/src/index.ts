@@ -54,8 +54,28 @@ export {
   writeDockerConfig,
 } from './projects.js';
 export {
+  type MetricFamily,
+  parsePrometheusText,
+  type Sample,
+  sampleValue,
+} from './prometheus-text.js';
+export {
   type RegistryCredentials,
   type StartRegistryOptions,
   startRegistry,
   type TestRegistry,
 } from './registry.js';
+export {
+  type ClientTls,
+  ensureTestHostImage,
+  type HostRegistry,
+  loadImage,
+  type StartTestHostsOptions,
+  type SwarmNode,
+  startTestHosts,
+  TEST_HOST_IMAGE_SCRIPT,
+  TEST_HOST_LABEL,
+  type TestHost,
+  type TestHosts,
+  type TestSwarm,
+} from './test-hosts/index.js';
