@@ -20,12 +20,27 @@ import { checkPolicy, policyMessage } from './policy-gate';
 import type { StackLocator } from './stack-locator';
 import type { StackSecrets } from './stack-secrets';
 import { startFirstUpdate } from './start-first';
+import { swarmUp } from './swarm/swarm-up';
 
 /** How one step that touches compose ended. */
 export interface Applied {
   ok: boolean;
   aborted: boolean;
   error?: string;
+  /** service → `repo:tag@sha256:…` the services run after a success (the swarm engine reports them). */
+  imageDigests?: Record<string, string>;
+}
+
+/** What an `up` does besides applying the version. */
+export interface UpSteps {
+  pull: boolean;
+  /** Content already running: converge only. */
+  converge?: boolean;
+  /**
+   * The digests recorded at the version's last success. The swarm engine runs them when it
+   * does not pull (a rollback, a re-apply, a converge), since a tag may have moved since.
+   */
+  pin?: Record<string, string> | null | undefined;
 }
 
 /** A failure of one deploy step: its message is what the deployment's `error` says. */
@@ -200,11 +215,7 @@ export function createApplier(deps: ApplyDeps) {
     },
 
     /** `up` of a version: the only step that changes running containers. */
-    async up(
-      t: DeployTarget,
-      state: DesiredState,
-      steps: { pull: boolean; converge?: boolean },
-    ): Promise<Applied> {
+    async up(t: DeployTarget, state: DesiredState, steps: UpSteps): Promise<Applied> {
       let s: ComposeSession;
       try {
         s = await sessions.session(
@@ -228,7 +239,7 @@ export function createApplier(deps: ApplyDeps) {
     t: DeployTarget,
     s: ComposeSession,
     state: DesiredState,
-    steps: { pull: boolean; converge?: boolean },
+    steps: UpSteps,
   ): Promise<Applied> {
     const { target, env, dir } = s;
     const run = (sub: string, extra: string[]) => compose(t, target, sub, extra, env, dir);
@@ -238,6 +249,7 @@ export function createApplier(deps: ApplyDeps) {
     if (!judged.ok) return judged;
     const misplaced = await place(t, s, state, judged.model);
     if (misplaced) return { ok: false, aborted: t.signal.aborted, error: misplaced };
+    if (t.stack.engine === 'swarm') return swarmIn(t, s, state, steps);
     if (steps.pull) {
       // Images built here are not in any registry: pull the others only.
       const bad = stepFailed(
@@ -294,6 +306,29 @@ export function createApplier(deps: ApplyDeps) {
     }
     const res = await run('up', ['-d', '--remove-orphans', '--wait', ...state.services]);
     return stepFailed('docker compose up failed', res, t) ?? { ok: true, aborted: false };
+  }
+
+  /** The swarm engine's `up`: `docker stack deploy` of the rendered version, then the wait. */
+  function swarmIn(
+    t: DeployTarget,
+    s: ComposeSession,
+    state: DesiredState,
+    steps: UpSteps,
+  ): Promise<Applied> {
+    return swarmUp(s, {
+      runner,
+      docker,
+      runDir: locator.runDir,
+      sleep: deps.sleep,
+      signal: t.signal,
+      stack: s.target.project,
+      services: state.services,
+      // A new deploy resolves the tags again; a stored version runs what it ran.
+      pin: steps.pull ? undefined : steps.pin,
+      log: (stream, text) => logs.append(t.depId, stream, t.redact(text), now()),
+      describeFailure: (stderr) => stderrTail(stderr, t.redact),
+      touching: () => touched.add(t.depId),
+    });
   }
 
   return applier;

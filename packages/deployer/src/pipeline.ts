@@ -80,10 +80,22 @@ export function createPipeline(deps: PipelineDeps) {
     });
   }
 
-  /** Records a version as the one running. */
-  function markCurrent(stack: StackRow, version: VersionRow, commit: string | null) {
+  /**
+   * Records a version as the one running, with the image digests it runs when the engine
+   * reports them (Swarm): a later rollback to it runs exactly those, wherever the tags moved.
+   */
+  function markCurrent(
+    stack: StackRow,
+    version: VersionRow,
+    commit: string | null,
+    imageDigests?: Record<string, string>,
+  ) {
     const t = now();
-    updateVersion(db, version.id, { lastDeployedAt: t, lastSucceededAt: t });
+    updateVersion(db, version.id, {
+      lastDeployedAt: t,
+      lastSucceededAt: t,
+      ...(imageDigests && Object.keys(imageDigests).length ? { imageDigests } : {}),
+    });
     updateStack(db, stack.id, {
       currentVersionId: version.id,
       deployedCommit: commit,
@@ -105,12 +117,15 @@ export function createPipeline(deps: PipelineDeps) {
       const controller = new AbortController();
       const timer = clock.setTimeout(() => controller.abort(), t.stack.deployTimeoutSeconds * 1000);
       try {
-        last = await applier.up({ ...t, signal: controller.signal }, good.state, { pull: false });
+        last = await applier.up({ ...t, signal: controller.signal }, good.state, {
+          pull: false,
+          pin: good.imageDigests,
+        });
       } finally {
         clock.clearTimeout(timer);
       }
       if (last.ok) {
-        markCurrent(t.stack, good, good.gitCommit);
+        markCurrent(t.stack, good, good.gitCommit, last.imageDigests);
         return last;
       }
       if (attempt < deps.reapplyAttempts && deps.reapplyRetryDelayMs > 0)
@@ -234,9 +249,10 @@ export function createPipeline(deps: PipelineDeps) {
       const res = await applier.up(t, version.state, {
         pull: !unchanged && !dep.targetVersionId,
         converge: unchanged,
+        pin: version.imageDigests,
       });
       if (res.ok) {
-        markCurrent(stack, version, resolved.commit);
+        markCurrent(stack, version, resolved.commit, res.imageDigests);
         if (t.hostId !== stack.hostId) await deps.moved(t, stack.hostId);
         log('deployment succeeded');
         return queue.finish(depId, 'succeeded');
