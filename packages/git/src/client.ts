@@ -12,11 +12,12 @@ import {
   type Redact,
   silentLogger,
 } from '@simpledeploy/core';
-import git, { type GitAuth, type ServerRef } from 'isomorphic-git';
-import nodeHttp, { type HttpClient } from 'isomorphic-git/http/node';
+import git, { type GitAuth, type HttpClient } from 'isomorphic-git';
 import { type GitErrorContext, gitError, toGitError } from './errors';
 import { type GuardedHttp, guardedHttp } from './http';
+import { createKeepAliveHttp } from './keepalive-http';
 import { assertTreeWithinLimits, type CheckoutLimits, DEFAULT_CHECKOUT_LIMITS } from './limits';
+import { listRemoteRefs, type ProtocolMemo, type RemoteRef } from './ls-refs';
 import { resolveInside } from './paths';
 import { assertRefName } from './refs';
 import { assertRepoUrl } from './url';
@@ -40,9 +41,10 @@ export interface GitClientOptions {
    */
   limits?: Partial<CheckoutLimits>;
   /**
-   * HTTP transport; isomorphic-git's node client by default. It must hand redirects back
-   * (it gets simple-get's `fetchOptions.followRedirects: false`): the client follows them
-   * itself so that credentials never leave the origin of repo_url.
+   * HTTP transport; one that keeps connections to each git host open by default
+   * (createKeepAliveHttp). It must hand redirects back (it gets simple-get's
+   * `fetchOptions.followRedirects: false`): the client follows them itself so that
+   * credentials never leave the origin of repo_url.
    */
   http?: HttpClient;
 }
@@ -97,7 +99,9 @@ export function createGitClient(options: GitClientOptions = {}): SimpleDeployGit
   const logger = options.logger ?? silentLogger;
   const timeout = options.requestTimeoutMs ?? 30_000;
   const maxPacks = options.maxPacks ?? 20;
-  const baseHttp = options.http ?? nodeHttp;
+  const baseHttp = options.http ?? createKeepAliveHttp();
+  // Which repositories speak protocol v2: their polls skip the discovery request.
+  const protocols: ProtocolMemo = new Map();
   const limits: CheckoutLimits = { ...DEFAULT_CHECKOUT_LIMITS, ...options.limits };
   // One checkout at a time per directory: two fetches into one clone would corrupt it.
   const locks = new Map<string, Promise<unknown>>();
@@ -128,21 +132,11 @@ export function createGitClient(options: GitClientOptions = {}): SimpleDeployGit
     };
   }
 
-  async function listRefs(
-    s: Session,
-    opts: { prefix: string; symrefs?: boolean; peelTags?: boolean },
-  ): Promise<ServerRef[]> {
+  function listRefs(s: Session, prefixes: string[]): Promise<RemoteRef[]> {
     // Polling is this call on a timer: sending the credentials up front saves the 401
-    // round-trip on every poll (a wrong password still ends in onAuthFailure).
+    // round-trip on every poll.
     const headers: Record<string, string> = s.basic ? { authorization: s.basic } : {};
-    return git.listServerRefs({
-      http: s.http,
-      url: s.url,
-      protocolVersion: 2,
-      headers,
-      ...s.auth,
-      ...opts,
-    });
+    return listRemoteRefs(s.http, s.url, { prefixes, headers, ctx: s }, protocols);
   }
 
   /** Resolves a branch or tag name (or full ref) on the remote; undefined when it is neither. */
@@ -151,9 +145,10 @@ export function createGitClient(options: GitClientOptions = {}): SimpleDeployGit
     ref: string,
   ): Promise<{ fullRef: string; commit: string } | undefined> {
     const candidates = ref.startsWith('refs/') ? [ref] : [`refs/heads/${ref}`, `refs/tags/${ref}`];
+    // One request for both: ref-prefix is a prefix (`main` also matches `refs/heads/main-old`),
+    // so only exact names count, a branch before a tag of the same name.
+    const refs = await listRefs(s, candidates);
     for (const fullRef of candidates) {
-      const refs = await listRefs(s, { prefix: fullRef, peelTags: true });
-      // ref-prefix is a prefix: `main` would also match `refs/heads/main-old`.
       const hit = refs.find((r) => r.ref === fullRef);
       if (hit) return { fullRef, commit: hit.peeled ?? hit.oid };
     }
@@ -166,7 +161,7 @@ export function createGitClient(options: GitClientOptions = {}): SimpleDeployGit
     });
 
   async function resolveDefault(s: Session): Promise<{ fullRef: string; commit: string }> {
-    const refs = await listRefs(s, { prefix: 'HEAD', symrefs: true });
+    const refs = await listRefs(s, ['HEAD']);
     const head = refs.find((r) => r.ref === 'HEAD');
     if (!head) {
       throw gitError(

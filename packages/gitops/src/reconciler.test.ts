@@ -230,6 +230,52 @@ describe('reconciler: polling', () => {
   });
 });
 
+describe('reconciler: stacks on the same repository', () => {
+  it('share one ref listing per round when repository, branch and credentials match', async () => {
+    const t = setup();
+    // random() is 0.5: every stack polls at 5 s, then every 10 s.
+    for (const name of ['a', 'b', 'c']) await t.stacks.create(gitStack({ name }));
+    await t.stacks.create(gitStack({ name: 'other-token', repo_token: 'tok-654321' }));
+    await t.stacks.create(gitStack({ name: 'other-branch', repo_branch: 'dev' }));
+    t.reconciler.start();
+    await t.clock.advance(5_000);
+    await until(() => ['a', 'b', 'c'].every((n) => t.row(n).lastPollAt !== null));
+    await until(() => t.row('other-token').lastPollAt !== null);
+    await until(() => t.row('other-branch').lastPollAt !== null);
+    // a, b and c share one; the other token and the other branch ask for themselves.
+    expect(t.remote.calls).toBe(3);
+    for (const name of ['a', 'b', 'c', 'other-token', 'other-branch']) {
+      expect(t.row(name)).toMatchObject({ remoteCommit: C1, pollFailures: 0 });
+    }
+
+    // Next round, a new commit: the shared answer is older than half an interval.
+    t.remote.commit = C2;
+    await t.clock.advance(10_000);
+    await until(() => ['a', 'b', 'c'].every((n) => t.row(n).remoteCommit === C2));
+    await until(() => t.remote.calls === 6);
+    await t.reconciler.stop();
+  });
+
+  it('does not share a failed listing: each stack records its own failure', async () => {
+    const t = setup();
+    for (const name of ['a', 'b']) await t.stacks.create(gitStack({ name }));
+    t.remote.error = new AppError('UNAVAILABLE', 'cannot reach 127.0.0.1:1: ECONNREFUSED');
+    t.reconciler.start();
+    await t.clock.advance(5_000);
+    await until(() => t.row('a').pollFailures === 1 && t.row('b').pollFailures === 1);
+    expect(t.remote.calls).toBe(2);
+    await t.reconciler.stop();
+  });
+
+  it('asks afresh when a stack is reconciled now, outside its schedule', async () => {
+    const t = setup();
+    for (const name of ['a', 'b']) await t.stacks.create(gitStack({ name }));
+    await t.reconciler.reconcileNow('a');
+    await t.reconciler.reconcileNow('b');
+    expect(t.remote.calls).toBe(2);
+  });
+});
+
 describe('reconciler: drift', () => {
   const stopped: DriftItem[] = [
     { service: 'web', type: 'stopped', expected: 'running', actual: 'exited (0)' },

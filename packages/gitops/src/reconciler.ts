@@ -16,6 +16,7 @@ import {
   updateStack,
 } from '@simpledeploy/db';
 import { type Deployer, decryptSecrets } from '@simpledeploy/deployer';
+import { createSharedPolls } from './shared-polls';
 
 export interface ReconcilerDeps {
   db: Db;
@@ -71,6 +72,7 @@ export function createReconciler(deps: ReconcilerDeps) {
   const maxConcurrent = deps.maxConcurrent ?? 4;
   const schedules = new Map<string, Schedule>();
   const guards = new Map<string, DriftGuard>();
+  const shared = createSharedPolls(clock);
   const inFlight = new Set<Promise<void>>();
   const waiting: (() => void)[] = [];
   let active = 0;
@@ -133,7 +135,7 @@ export function createReconciler(deps: ReconcilerDeps) {
       await slot(async () => {
         const stack = findStack(db, stackId);
         if (!stack || stack.reconcileIntervalSeconds <= 0) return;
-        const result = await reconcileStack(stack);
+        const result = await reconcileStack(stack, s.intervalMs / 2);
         failures = result.pollFailures;
       });
     } catch (error) {
@@ -152,19 +154,29 @@ export function createReconciler(deps: ReconcilerDeps) {
   const message = (err: unknown) =>
     isAppError(err) ? err.message : 'asking the git server failed unexpectedly';
 
-  /** Asks the remote for the branch's commit and records it; deploys a new commit with auto_deploy. */
-  async function poll(stack: StackRow): Promise<{ deployed: boolean; failures: number }> {
-    if (!stack.repoUrl || !deps.git) return { deployed: false, failures: 0 };
+  /**
+   * Asks the remote for the branch's commit and records it; deploys a new commit with
+   * auto_deploy. Stacks on the same repository, branch and credentials share one listing
+   * per half interval (`shareMs`; 0 asks afresh).
+   */
+  async function poll(
+    stack: StackRow,
+    shareMs: number,
+  ): Promise<{ deployed: boolean; failures: number }> {
+    const { git } = deps;
+    const url = stack.repoUrl;
+    if (!url || !git) return { deployed: false, failures: 0 };
     const at = clock.now().toISOString();
     let commit: string;
     try {
-      const token = decryptSecrets(stack, deps.secrets).repoToken;
-      commit = (
-        await deps.git.resolveRemote(stack.repoUrl, stack.repoBranch ?? undefined, {
-          username: stack.repoUsername ?? undefined,
-          token,
-        })
-      ).commit;
+      const branch = stack.repoBranch ?? undefined;
+      const creds = {
+        username: stack.repoUsername ?? undefined,
+        token: decryptSecrets(stack, deps.secrets).repoToken,
+      };
+      commit = await shared.resolve(shared.keyOf(url, branch, creds), shareMs, async () => {
+        return (await git.resolveRemote(url, branch, creds)).commit;
+      });
     } catch (err) {
       const failures = stack.pollFailures + 1;
       updateStack(db, stack.id, {
@@ -264,8 +276,8 @@ export function createReconciler(deps: ReconcilerDeps) {
     return items;
   }
 
-  async function reconcileStack(stack: StackRow) {
-    const polled = await poll(stack);
+  async function reconcileStack(stack: StackRow, shareMs: number) {
+    const polled = await poll(stack, shareMs);
     // A deploy just queued makes the containers' state moot until it ends.
     if (!polled.deployed) await checkDrift(findStack(db, stack.id) ?? stack);
     return { pollFailures: polled.failures };
@@ -302,7 +314,7 @@ export function createReconciler(deps: ReconcilerDeps) {
     /** Reconciles one stack now, outside its schedule (tests, "sync now" buttons). */
     async reconcileNow(stackIdOrName: string) {
       const stack = deployer.requireStack(stackIdOrName);
-      return reconcileStack(stack);
+      return reconcileStack(stack, 0);
     },
 
     /** When each scheduled stack reconciles next, for status output and tests. */

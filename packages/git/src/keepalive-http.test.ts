@@ -1,0 +1,77 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createKeepAliveHttp } from './keepalive-http';
+
+let server: Server | undefined;
+afterEach(async () => {
+  await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+  server?.closeAllConnections();
+  server = undefined;
+});
+
+/** A local HTTP server that counts its TCP connections and echoes the request body. */
+async function echoServer(opts: { keepAliveTimeout?: number } = {}) {
+  const stats = { connections: 0, requests: 0 };
+  server = createServer((req, res) => {
+    stats.requests++;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => res.end(`${req.method} ${Buffer.concat(chunks).toString()}`));
+  });
+  if (opts.keepAliveTimeout) server.keepAliveTimeout = opts.keepAliveTimeout;
+  server.on('connection', () => stats.connections++);
+  await new Promise<void>((r) => server?.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/repo.git`, stats };
+}
+
+async function text(body: AsyncIterableIterator<Uint8Array> | undefined) {
+  const chunks: Uint8Array[] = [];
+  if (body) for await (const c of body) chunks.push(c);
+  return Buffer.concat(chunks).toString();
+}
+
+describe('createKeepAliveHttp', () => {
+  it('sends requests one after another over one kept-alive connection', async () => {
+    const { url, stats } = await echoServer();
+    const http = createKeepAliveHttp();
+    for (let i = 0; i < 5; i++) {
+      const res = await http.request({
+        url,
+        method: 'POST',
+        headers: {},
+        body: [Buffer.from(`n${i}`)] as unknown as AsyncIterableIterator<Uint8Array>,
+      });
+      expect(res.statusCode).toBe(200);
+      expect(await text(res.body)).toBe(`POST n${i}`);
+    }
+    expect(stats).toEqual({ connections: 1, requests: 5 });
+    http.close();
+  });
+
+  it('opens a new connection when the server closed the idle one', async () => {
+    const { url, stats } = await echoServer({ keepAliveTimeout: 50 });
+    const http = createKeepAliveHttp();
+    expect(await text((await http.request({ url, headers: {} })).body)).toBe('GET ');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await text((await http.request({ url, headers: {} })).body)).toBe('GET ');
+    expect(stats).toEqual({ connections: 2, requests: 2 });
+    http.close();
+  });
+
+  it('fails a request the server does not answer within the timeout', async () => {
+    server = createServer(() => {});
+    await new Promise<void>((r) => server?.listen(0, '127.0.0.1', () => r()));
+    const { port } = server.address() as AddressInfo;
+    const http = createKeepAliveHttp();
+    await expect(
+      http.request({
+        url: `http://127.0.0.1:${port}/x`,
+        headers: {},
+        fetchOptions: { timeout: 100 },
+      }),
+    ).rejects.toThrow('Request timed out');
+    http.close();
+  });
+});

@@ -1,0 +1,96 @@
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
+
+export interface KeepAliveHttpOptions {
+  /** Idle connections per git host kept open for the next request. Default 4. */
+  maxFreeSockets?: number;
+  /** An idle connection is closed after this many ms. Default 30 s. */
+  idleMs?: number;
+}
+
+export interface KeepAliveHttp extends HttpClient {
+  /** Closes every idle connection (shutdown, tests). */
+  close(): void;
+}
+
+const RETRYABLE = new Set(['ECONNRESET', 'EPIPE']);
+
+/**
+ * An isomorphic-git HTTP transport that keeps connections open between requests: a
+ * poller asks the same hosts every minute, and a new TCP (and TLS) handshake per
+ * poll was most of its cost. One agent per scheme pools connections per origin
+ * (host and port). It never follows redirects (guardedHttp does, keeping credentials
+ * with their origin). A request that finds its kept-alive connection closed by the
+ * server under it is sent once more on a fresh one, as git itself does.
+ */
+export function createKeepAliveHttp(options: KeepAliveHttpOptions = {}): KeepAliveHttp {
+  const agentOptions = {
+    keepAlive: true,
+    maxFreeSockets: options.maxFreeSockets ?? 4,
+    timeout: options.idleMs ?? 30_000,
+    scheduling: 'lifo' as const,
+  };
+  const http = new HttpAgent(agentOptions);
+  const https = new HttpsAgent(agentOptions);
+
+  function send(
+    req: GitHttpRequest,
+    body: Buffer | undefined,
+    retry: boolean,
+  ): Promise<IncomingMessage> {
+    const url = new URL(req.url);
+    const secure = url.protocol === 'https:';
+    const timeout = Number((req.fetchOptions as { timeout?: number } | undefined)?.timeout) || 0;
+    const headers: Record<string, string> = { ...req.headers };
+    if (body) headers['content-length'] = String(body.length);
+    return new Promise((resolve, reject) => {
+      const request = (secure ? httpsRequest : httpRequest)(url, {
+        method: req.method ?? 'GET',
+        headers,
+        agent: secure ? https : http,
+        ...(req.signal ? { signal: req.signal as AbortSignal } : {}),
+      });
+      if (timeout > 0) {
+        request.setTimeout(timeout, () => request.destroy(new Error('Request timed out')));
+      }
+      request.once('response', resolve);
+      request.once('error', (error: NodeJS.ErrnoException) => {
+        if (retry && request.reusedSocket && RETRYABLE.has(error.code ?? '')) {
+          send(req, body, false).then(resolve, reject);
+        } else reject(error);
+      });
+      request.end(body);
+    });
+  }
+
+  return {
+    async request(req) {
+      const body = req.body ? await collect(req.body) : undefined;
+      const res = await send(req, body, true);
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(res.headers)) {
+        if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+      }
+      const response: GitHttpResponse = {
+        url: req.url,
+        method: req.method ?? 'GET',
+        statusCode: res.statusCode ?? 0,
+        statusMessage: res.statusMessage ?? '',
+        headers,
+        body: res[Symbol.asyncIterator]() as AsyncIterableIterator<Uint8Array>,
+      };
+      return response;
+    },
+    close() {
+      http.destroy();
+      https.destroy();
+    },
+  };
+}
+
+async function collect(body: NonNullable<GitHttpRequest['body']>): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of body as AsyncIterable<Uint8Array>) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
