@@ -201,7 +201,7 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
     logger,
     version: opts.version,
     health,
-    domain: { ...services, gitops: { drift, webhooks } },
+    domain: { ...services, gitops: { drift, webhooks }, notifiers: notifications.notifiers },
     clock,
     redact: opts.redact,
     translateError: databaseAppError,

@@ -112,6 +112,15 @@ export const ACCESS: readonly AccessRule[] = [
   r('DELETE', '/api/v1/keys/:id', 'admin', { action: 'key.delete' }),
   r('GET', '/api/v1/audit', 'viewer'),
 
+  // Notifiers: viewers read them and their deliveries; admins change and test them.
+  r('GET', '/api/v1/notifiers', 'viewer'),
+  r('POST', '/api/v1/notifiers', 'admin', { action: 'notifier.create' }),
+  r('GET', '/api/v1/notifiers/:notifier', 'viewer'),
+  r('PATCH', '/api/v1/notifiers/:notifier', 'admin', { action: 'notifier.update' }),
+  r('DELETE', '/api/v1/notifiers/:notifier', 'admin', { action: 'notifier.delete' }),
+  r('POST', '/api/v1/notifiers/:notifier/test', 'admin', { action: 'notifier.test' }),
+  r('GET', '/api/v1/notifiers/:notifier/deliveries', 'viewer'),
+
   // Supervisor's API (supervisor/routes.ts): the same rules under its paths.
   r('GET', '/stacks', 'viewer', { only: 'array' }),
   r('GET', '/stacks/', 'viewer', { only: 'array' }),

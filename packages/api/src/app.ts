@@ -16,6 +16,7 @@ import { healthRoutes } from './routes/health';
 import { auditRoutes, keyRoutes } from './routes/keys';
 import { logRoutes } from './routes/logs';
 import { metricsRoutes } from './routes/metrics';
+import { notifierRoutes } from './routes/notifiers';
 import { policyRoutes } from './routes/policy';
 import { stackRoutes } from './routes/stacks';
 import { createStreamRegistry } from './streams';
@@ -93,6 +94,7 @@ export function createApi(deps: AppDeps) {
     .route('/', gitopsRoutes(deps.domain, deps.apiKey))
     .route('/', keyRoutes(deps.domain))
     .route('/', auditRoutes(deps.domain))
+    .route('/', notifierRoutes(deps.domain))
     .route('/', supervisorRoutes({ domain: deps.domain, apiKey: deps.apiKey, clock: deps.clock }))
     .route(
       '/',

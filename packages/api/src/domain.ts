@@ -6,6 +6,7 @@ import type {
   StackService,
 } from '@simpledeploy/deployer';
 import type { DriftService, WebhookService } from '@simpledeploy/gitops';
+import type { NotifierService } from '@simpledeploy/notify';
 
 /** Drift reports and git-host webhooks (packages/gitops). */
 export interface GitopsDeps {
@@ -24,4 +25,6 @@ export interface DomainDeps {
   audit: AuditLog;
   /** Without it, `.../drift` and `.../webhook` answer 503. */
   gitops?: GitopsDeps | undefined;
+  /** Notifiers and their deliveries; without it, `/api/v1/notifiers…` answers 503. */
+  notifiers?: NotifierService | undefined;
 }

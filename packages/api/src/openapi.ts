@@ -75,6 +75,7 @@ const PATH_PARAMS: Record<string, string> = {
   stack: "the stack's id, uuid or name",
   id: 'the id',
   uuid: "the stack's uuid, id or name",
+  notifier: "the notifier's id or name",
 };
 
 const ERRORS: Record<number, [name: string, description: string]> = {

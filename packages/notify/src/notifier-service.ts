@@ -193,9 +193,14 @@ export function createNotifierService(deps: NotifierServiceDeps) {
       if (row) stackIds.push(row.id);
       else problems.stacks = `stack '${s}' does not exist`;
     }
-    if (Object.keys(problems).length) {
-      const [field, message] = Object.entries(problems)[0] as [string, string];
-      throw validation(`${field}: ${message}`, { fields: problems });
+    const entries = Object.entries(problems);
+    if (entries.length) {
+      // The house error: every problem a sentence naming its field (api/validate.ts).
+      const sentences = entries.map(([field, message]) => `${field}: ${message}`);
+      throw validation(sentences.join('; '), {
+        ...(entries.length === 1 ? { field: entries[0]?.[0] } : {}),
+        problems: sentences,
+      });
     }
     return {
       name: input.name,
