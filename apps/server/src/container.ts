@@ -178,6 +178,7 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
   const reconciler = createReconciler({
     ...gitopsDeps,
     drift,
+    notify,
     logger: logger.child({ component: 'reconciler' }),
   });
 

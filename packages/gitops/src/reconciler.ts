@@ -4,6 +4,7 @@ import {
   type GitClient,
   isAppError,
   type Logger,
+  type Notify,
   type SecretBox,
   type TimerHandle,
 } from '@simpledeploy/core';
@@ -33,8 +34,12 @@ export interface ReconcilerDeps {
   maxConcurrent?: number;
   /** How often the schedule is re-read from the database besides change events. Default 60 s. */
   resyncMs?: number;
+  /** Where `poll.failing` goes once a stack's polls have failed POLL_FAILING_AFTER times in a row. */
+  notify?: Notify | undefined;
 }
 
+/** Failed polls in a row before `poll.failing` is published (once per run of failures): one is noise. */
+export const POLL_FAILING_AFTER = 3;
 /** A failing poll waits interval × 2^failures, at most this many intervals. */
 export const MAX_BACKOFF_INTERVALS = 10;
 /** A drift deploy that did not cure the drift is retried after interval × 2^attempts, at most this. */
@@ -185,6 +190,14 @@ export function createReconciler(deps: ReconcilerDeps) {
         pollFailures: failures,
       });
       logger.warn('poll failed', { stack: stack.name, failures, error: err });
+      if (failures === POLL_FAILING_AFTER) {
+        deps.notify?.publish({
+          event: 'poll.failing',
+          stack: stack.id,
+          message: `Polling ${stack.name}'s repository failed ${failures} times in a row: ${message(err)}`,
+          details: { failures, error: message(err), repo_url: url, branch: stack.repoBranch },
+        });
+      }
       if (stack.pollFailures === 0) deployer.emit({ type: 'stack', stackId: stack.id });
       return { deployed: false, failures };
     }
