@@ -24,8 +24,10 @@ import {
 } from '@simpledeploy/db';
 import {
   createGitSourceResolver,
+  createPromMetrics,
   createServices,
   createSourceResolver,
+  type PromMetrics,
   type Services,
   trackStackSecrets,
 } from '@simpledeploy/deployer';
@@ -74,6 +76,11 @@ export interface Container {
    * the event (and stack); synchronous, never throws, returns how many were queued.
    */
   notify: Notify;
+  /**
+   * The server's metrics (GET /metrics). Others feed its gauges:
+   * `setImageUpdatesAvailable(count)`, `setHostUp(host, up)`, `removeHost(host)`.
+   */
+  metrics: PromMetrics;
   /** Recovers interrupted work, then listens on config.host:config.port; resolves with the bound address. */
   start(): Promise<AddressInfo>;
   /**
@@ -135,7 +142,10 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
   });
   const notify = notifications.notify;
   const git = createGitClient({ logger: logger.child({ component: 'git' }) });
+  // A registry of this server's own: tests run several servers in one process.
+  const metrics = createPromMetrics({ version: opts.version });
   const services = createServices({
+    metrics,
     db: db.db,
     runner,
     clock,
@@ -174,9 +184,10 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
     runner,
     config: { childEnv: config.childEnv },
   });
-  const webhooks = createWebhookService(gitopsDeps);
+  const webhooks = createWebhookService({ ...gitopsDeps, metrics });
   const reconciler = createReconciler({
     ...gitopsDeps,
+    metrics,
     drift,
     notify,
     logger: logger.child({ component: 'reconciler' }),
@@ -196,12 +207,22 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
     },
     ...createDockerProbes({ runner, clock, env: config.childEnv }),
   };
+  // host_up{host="local"} comes from the same (cached) engine probe as /health, on each scrape.
+  const scrape = {
+    contentType: metrics.contentType,
+    async render() {
+      const engine = await health.docker().catch(() => ({ ok: false }));
+      metrics.setHostUp('local', engine.ok);
+      return metrics.render();
+    },
+  };
 
   const deps: AppDeps = {
     apiKey: config.apiKey,
     logger,
     version: opts.version,
     health,
+    metrics: scrape,
     domain: { ...services, gitops: { drift, webhooks }, notifiers: notifications.notifiers },
     clock,
     redact: opts.redact,
@@ -237,6 +258,7 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
     db,
     services,
     notify,
+    metrics,
     async start() {
       // A crashed run may have left compose working for deployments about to be marked interrupted.
       await stopOrphanCompose(config.dataDir, logger);

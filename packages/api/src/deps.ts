@@ -21,6 +21,12 @@ export interface HealthChecks {
   compose(): Promise<ComponentHealth>;
 }
 
+/** The server's metrics in the Prometheus text exposition format. */
+export interface MetricsEndpoint {
+  readonly contentType: string;
+  render(): Promise<string>;
+}
+
 /**
  * Everything the HTTP layer needs, built once by the composition root (apps/server).
  * Capabilities come in as ports, so the api never does I/O of its own: add a field
@@ -34,8 +40,8 @@ export interface AppDeps {
   /** simpledeploy's version, reported by `/health` and `/metrics`. */
   version: string;
   health: HealthChecks;
-  /** Extra Prometheus exposition text appended to `GET /metrics`. */
-  metrics?: () => string | Promise<string>;
+  /** What `GET /metrics` serves (the server's prom-client registry); empty without it. */
+  metrics?: MetricsEndpoint | undefined;
   /** Stacks, deployments, versions, logs and lifecycle commands. */
   domain: DomainDeps;
   /** Largest request body accepted, in bytes (default 1 MiB); larger ones get 413. */

@@ -6,7 +6,14 @@ export {
   type StackFrom,
 } from './access';
 export { type AppType, createApi, createApp, DEFAULT_MAX_BODY_BYTES } from './app';
-export type { AppDeps, AppEnv, ComponentHealth, DocsAssets, HealthChecks } from './deps';
+export type {
+  AppDeps,
+  AppEnv,
+  ComponentHealth,
+  DocsAssets,
+  HealthChecks,
+  MetricsEndpoint,
+} from './deps';
 export type { DomainDeps, GitopsDeps } from './domain';
 export {
   createErrorHandler,
@@ -34,4 +41,3 @@ export {
   createFailureLimiter,
   type RateLimitOptions,
 } from './middleware/rate-limit';
-export { processMetrics } from './routes/metrics';

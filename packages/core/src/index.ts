@@ -3,6 +3,7 @@ export * from './constant-time';
 export * from './errors';
 export * from './hash';
 export * from './logger';
+export * from './metrics';
 export * from './names';
 export * from './notify';
 export * from './ports';

@@ -17,6 +17,7 @@ export * from './hosts';
 export * from './lifecycle';
 export * from './log-bus';
 export * from './policy-gate';
+export * from './prom-metrics';
 export * from './runner/execa-runner';
 export * from './services';
 export * from './sources';

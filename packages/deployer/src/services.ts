@@ -1,7 +1,8 @@
-import { findStack } from '@simpledeploy/db';
+import { isFinished, type Metrics, noopMetrics } from '@simpledeploy/core';
+import { findDeploymentsByStatus, findStack } from '@simpledeploy/db';
 import { createKeyService } from './api-keys';
 import { createAuditLog } from './audit-log';
-import { createChangeBus } from './change-bus';
+import { type ChangeBus, createChangeBus } from './change-bus';
 import { createDeployer, type DeployerDeps, defaultIds } from './deployer';
 import { createLifecycle } from './lifecycle';
 import { createStackLocator } from './stack-locator';
@@ -14,7 +15,7 @@ const SYSTEM_TRIGGERS = new Set(['poll', 'drift']);
  * Wires the deployer, the stack service, lifecycle commands, API keys and the audit log
  * over one set of ports.
  */
-export function createServices(deps: DeployerDeps) {
+export function createServices(deps: DeployerDeps & { metrics?: Metrics | undefined }) {
   const ids = deps.ids ?? defaultIds(deps.clock);
   // One change bus and one stack locator, injected into every service that needs them.
   const changes = createChangeBus();
@@ -59,7 +60,30 @@ export function createServices(deps: DeployerDeps) {
       result: 'ok',
     });
   });
-  return { deployer, stacks, lifecycle, keys, audit };
+  const metrics = deps.metrics ?? noopMetrics;
+  countDeployments(metrics, deps.db, changes);
+  return { deployer, stacks, lifecycle, keys, audit, metrics };
 }
 
 export type Services = ReturnType<typeof createServices>;
+
+/**
+ * Feeds the deployment metrics: each end (status, trigger, duration) from the change bus,
+ * the queue and running gauges from the database when scraped (right after a restart too).
+ */
+function countDeployments(metrics: Metrics, db: DeployerDeps['db'], changes: ChangeBus) {
+  metrics.observeQueue(() => {
+    const open = findDeploymentsByStatus(db, ['queued', 'running']);
+    const queued = open.filter((d) => d.status === 'queued').length;
+    return { queued, running: open.length - queued };
+  });
+  changes.onChange((e) => {
+    if (e.type !== 'deployment' || !isFinished(e.deployment.status)) return;
+    const ms = e.deployment.duration_ms;
+    metrics.deploymentEnded({
+      status: e.deployment.status,
+      trigger: e.deployment.trigger,
+      durationSeconds: ms === null ? null : ms / 1000,
+    });
+  });
+}

@@ -4,6 +4,8 @@ import {
   type GitClient,
   isAppError,
   type Logger,
+  type Metrics,
+  noopMetrics,
   type Notify,
   type SecretBox,
   type TimerHandle,
@@ -36,6 +38,8 @@ export interface ReconcilerDeps {
   resyncMs?: number;
   /** Where `poll.failing` goes once a stack's polls have failed POLL_FAILING_AFTER times in a row. */
   notify?: Notify | undefined;
+  /** Counts failed polls and detected drift. */
+  metrics?: Metrics | undefined;
 }
 
 /** Failed polls in a row before `poll.failing` is published (once per run of failures): one is noise. */
@@ -77,6 +81,9 @@ export function createReconciler(deps: ReconcilerDeps) {
   const maxConcurrent = deps.maxConcurrent ?? 4;
   const schedules = new Map<string, Schedule>();
   const guards = new Map<string, DriftGuard>();
+  // The last drift seen per stack, so a lasting drift is reported once.
+  const seenDrift = new Map<string, string>();
+  const metrics = deps.metrics ?? noopMetrics;
   const shared = createSharedPolls(clock);
   const inFlight = new Set<Promise<void>>();
   const waiting: (() => void)[] = [];
@@ -130,6 +137,7 @@ export function createReconciler(deps: ReconcilerDeps) {
       if (s.timer) clock.clearTimeout(s.timer);
       schedules.delete(id);
       guards.delete(id);
+      seenDrift.delete(id);
     }
   }
 
@@ -198,6 +206,7 @@ export function createReconciler(deps: ReconcilerDeps) {
           details: { failures, error: message(err), repo_url: url, branch: stack.repoBranch },
         });
       }
+      metrics.pollFailed();
       if (stack.pollFailures === 0) deployer.emit({ type: 'stack', stackId: stack.id });
       return { deployed: false, failures };
     }
@@ -248,6 +257,7 @@ export function createReconciler(deps: ReconcilerDeps) {
     if (!items) return undefined;
     if (items.length === 0) {
       guards.delete(stack.id);
+      seenDrift.delete(stack.id);
       return items;
     }
     const signature = items
@@ -255,6 +265,17 @@ export function createReconciler(deps: ReconcilerDeps) {
       .sort()
       .join(',');
     logger.info('drift found', { stack: stack.name, drift: signature });
+    // Counted and published when the drift appears or changes, not on every check while it lasts.
+    if (seenDrift.get(stack.id) !== signature) {
+      seenDrift.set(stack.id, signature);
+      metrics.driftDetected();
+      deps.notify?.publish({
+        event: 'drift.detected',
+        stack: stack.id,
+        message: `${stack.name} drifted from its deployed version: ${signature}`,
+        details: { drift: items },
+      });
+    }
     if (!stack.autoDeploy) return items;
     const key = `${stack.currentVersionId}|${signature}`;
     const guard = guards.get(stack.id);

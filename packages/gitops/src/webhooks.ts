@@ -3,10 +3,14 @@ import {
   AppError,
   type Clock,
   type GitClient,
+  isAppError,
   type Logger,
+  type Metrics,
+  noopMetrics,
   notFound,
   type SecretBox,
   validation,
+  type WebhookResult,
 } from '@simpledeploy/core';
 import {
   type Db,
@@ -34,6 +38,8 @@ export interface WebhookServiceDeps {
   logger: Logger;
   /** Finds the remote's default branch when a stack has no repo_branch and the payload does not say. */
   git?: GitClient | undefined;
+  /** Counts each delivery by result (simpledeploy_webhook_deliveries_total). */
+  metrics?: Metrics | undefined;
 }
 
 export interface WebhookRequest {
@@ -194,58 +200,87 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     return undefined;
   }
 
+  const metrics = deps.metrics ?? noopMetrics;
+  /** Runs one delivery and counts how it ended; an unauthenticated one counts as rejected. */
+  async function counted<T extends WebhookOutcome | RepositoryOutcome>(
+    run: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      const outcome = await run();
+      metrics.webhookDelivery(deliveryResult(outcome));
+      return outcome;
+    } catch (error) {
+      const code = isAppError(error) ? error.code : undefined;
+      // Refused deliveries (no valid signature, unknown stack, a payload that is not a
+      // webhook) are the sender's problem; anything else is ours.
+      const refused = code === 'UNAUTHORIZED' || code === 'NOT_FOUND' || code === 'VALIDATION';
+      metrics.webhookDelivery(refused ? 'rejected' : 'error');
+      throw error;
+    }
+  }
+
   return {
-    async handle(req: WebhookRequest): Promise<WebhookOutcome> {
-      const stack = authenticate(req);
-      const event = parseWebhook(req.header, req.body);
-      return early(event) ?? forStack(stack, event);
-    },
+    handle: (req: WebhookRequest): Promise<WebhookOutcome> =>
+      counted(async () => {
+        const stack = authenticate(req);
+        const event = parseWebhook(req.header, req.body);
+        return early(event) ?? forStack(stack, event);
+      }),
 
     /**
      * One webhook for a whole repository: every stack that follows the pushed repository
      * and whose webhook_secret the signature matches (or every one, with the API key) gets
      * the push, each with its own branch, changed-file and delivery checks.
      */
-    async handleRepository(req: Omit<WebhookRequest, 'stack'>): Promise<RepositoryOutcome> {
-      const event = parseWebhook(req.header, req.body);
-      const repos = new Set(event.repositories);
-      const candidates = listStacks(db).filter((s) => {
-        const key = s.repoUrl ? repoKey(s.repoUrl) : undefined;
-        return key !== undefined && repos.has(key);
-      });
-      const authorized = candidates.filter((s) => {
-        let secret: string | undefined;
-        try {
-          secret = decryptSecrets(s, deps.secrets).webhookSecret;
-        } catch (error) {
-          // One stack whose secrets cannot be read must not shut the others out.
-          logger.warn('webhook: cannot read a stack secret', { stack: s.name, error });
-        }
-        // Verified for every candidate, so the answer's timing does not tell which matched.
-        const method = verifyWebhookSignature(
-          req.header,
-          req.body,
-          secret ?? DECOY_SECRET,
-          s.webhookSignatureHeader,
-        );
-        return req.apiKeyValid || (secret !== undefined && method !== undefined);
-      });
-      if (authorized.length === 0) {
-        if (candidates.length === 0) verifyWebhookSignature(req.header, req.body, DECOY_SECRET);
-        if (req.apiKeyValid) {
-          throw validation(
-            `no stack follows ${event.repositories[0] ?? 'the repository this payload names'}: the payload's repository URL must match a stack's repo_url`,
-          );
-        }
-        throw webhookUnauthorized();
-      }
-      const first = early(event);
-      if (first) return first;
-      const stacks: { stack: string; outcome: WebhookOutcome }[] = [];
-      for (const s of authorized) stacks.push({ stack: s.name, outcome: await forStack(s, event) });
-      return { kind: 'stacks', stacks };
-    },
+    handleRepository: (req: Omit<WebhookRequest, 'stack'>): Promise<RepositoryOutcome> =>
+      counted(() => handleRepository(req)),
   };
+
+  async function handleRepository(req: Omit<WebhookRequest, 'stack'>): Promise<RepositoryOutcome> {
+    const event = parseWebhook(req.header, req.body);
+    const repos = new Set(event.repositories);
+    const candidates = listStacks(db).filter((s) => {
+      const key = s.repoUrl ? repoKey(s.repoUrl) : undefined;
+      return key !== undefined && repos.has(key);
+    });
+    const authorized = candidates.filter((s) => {
+      let secret: string | undefined;
+      try {
+        secret = decryptSecrets(s, deps.secrets).webhookSecret;
+      } catch (error) {
+        // One stack whose secrets cannot be read must not shut the others out.
+        logger.warn('webhook: cannot read a stack secret', { stack: s.name, error });
+      }
+      // Verified for every candidate, so the answer's timing does not tell which matched.
+      const method = verifyWebhookSignature(
+        req.header,
+        req.body,
+        secret ?? DECOY_SECRET,
+        s.webhookSignatureHeader,
+      );
+      return req.apiKeyValid || (secret !== undefined && method !== undefined);
+    });
+    if (authorized.length === 0) {
+      if (candidates.length === 0) verifyWebhookSignature(req.header, req.body, DECOY_SECRET);
+      if (req.apiKeyValid) {
+        throw validation(
+          `no stack follows ${event.repositories[0] ?? 'the repository this payload names'}: the payload's repository URL must match a stack's repo_url`,
+        );
+      }
+      throw webhookUnauthorized();
+    }
+    const first = early(event);
+    if (first) return first;
+    const stacks: { stack: string; outcome: WebhookOutcome }[] = [];
+    for (const s of authorized) stacks.push({ stack: s.name, outcome: await forStack(s, event) });
+    return { kind: 'stacks', stacks };
+  }
+}
+
+/** A delivery's result label: queued when it queued a deploy for any stack. */
+function deliveryResult(outcome: WebhookOutcome | RepositoryOutcome): WebhookResult {
+  if (outcome.kind !== 'stacks') return outcome.kind;
+  return outcome.stacks.some((s) => s.outcome.kind === 'queued') ? 'queued' : 'ignored';
 }
 
 export type WebhookService = ReturnType<typeof createWebhookService>;

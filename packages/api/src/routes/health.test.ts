@@ -1,3 +1,4 @@
+import { createPromMetrics } from '@simpledeploy/deployer';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../app';
 import { recordingLogger, testDeps } from '../test-helpers';
@@ -57,16 +58,21 @@ describe('GET /health', () => {
 });
 
 describe('GET /metrics', () => {
-  it('serves process metrics and the extra text in Prometheus format', async () => {
-    const app = createApp(
-      testDeps({ metrics: () => '# TYPE simpledeploy_stacks gauge\nsimpledeploy_stacks 2' }),
-    );
-    const res = await app.request('/metrics');
+  it('serves the metrics port in the Prometheus text format', async () => {
+    const metrics = createPromMetrics({ version: '0.0.0-test' });
+    metrics.deploymentEnded({ status: 'failed', trigger: 'manual', durationSeconds: 3 });
+    const res = await createApp(testDeps({ metrics })).request('/metrics');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/plain; version=0.0.4');
     const text = await res.text();
     expect(text).toContain('simpledeploy_build_info{version="0.0.0-test"} 1');
     expect(text).toMatch(/^process_resident_memory_bytes \d+$/m);
-    expect(text).toContain('simpledeploy_stacks 2\n');
+    expect(text).toContain('simpledeploy_deployments_total{status="failed",trigger="manual"} 1\n');
+  });
+
+  it('answers an empty body when the server has no metrics', async () => {
+    const res = await createApp(testDeps()).request('/metrics');
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('');
   });
 });
