@@ -9,7 +9,8 @@ import {
   StackEventList,
   StackEventResponse,
   StackInput,
-  StackList,
+  StackListPage,
+  StackListQuery,
   StackResponse,
   StackUpdated,
   Stats,
@@ -17,6 +18,7 @@ import {
 import type { AppEnv } from '../deps';
 import type { DomainDeps } from '../domain';
 import { describeRoute } from '../openapi';
+import { createStackListAnswer } from '../stack-list';
 import { jsonBody, query } from '../validate';
 
 const tag = 'stacks';
@@ -25,6 +27,7 @@ const tag = 'stacks';
 export function stackRoutes({ stacks, deployer, lifecycle }: DomainDeps) {
   // The stack body's rules and messages are the domain's (deployer/stack-input.ts).
   const stackBody = jsonBody(StackInput, { parse: parseStackBody });
+  const listAnswer = createStackListAnswer(stacks);
   const update = (id: string, method: string) =>
     describeRoute({
       id,
@@ -40,11 +43,17 @@ export function stackRoutes({ stacks, deployer, lifecycle }: DomainDeps) {
       '/api/v1/stacks',
       describeRoute({
         id: 'listStacks',
-        summary: 'Every stack with its current status',
+        summary: 'Every stack with its current status, or a page of them',
+        description:
+          'In name order. `limit` and `cursor` page through the list (keyset pages: a stack created meanwhile never shifts the others); `view=summary` sends only what a list shows. Every answer carries an `ETag`; sent back as `If-None-Match`, it is answered `304` with no body while nothing changed.',
         tag,
-        responses: { 200: StackList },
+        responses: {
+          200: StackListPage,
+          304: { description: 'Not modified: the ETag sent in If-None-Match is still current' },
+        },
       }),
-      (c) => c.json({ stacks: stacks.list() }),
+      query(StackListQuery),
+      (c) => listAnswer(c, c.req.valid('query')),
     )
     .post(
       '/api/v1/stacks',
