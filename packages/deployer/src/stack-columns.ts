@@ -60,6 +60,18 @@ export function stackColumns(
     out.reconcileIntervalSeconds = patch.reconcile_interval_seconds;
   }
   if (patch.auto_rollback !== undefined) out.autoRollback = patch.auto_rollback;
+  if (patch.auto_update !== undefined) out.autoUpdate = patch.auto_update;
+  if (patch.update_check_interval_seconds !== undefined) {
+    if (patch.update_check_interval_seconds > 0 && patch.update_check_interval_seconds < 10) {
+      throw validation('update_check_interval_seconds must be 0 (never) or at least 10', {
+        field: 'update_check_interval_seconds',
+      });
+    }
+    out.updateCheckIntervalSeconds = patch.update_check_interval_seconds;
+  }
+  if (patch.commit_status !== undefined) out.commitStatus = patch.commit_status;
+  if (patch.commit_status_api_url !== undefined)
+    out.commitStatusApiUrl = patch.commit_status_api_url?.replace(/\/+$/, '') || null;
   if (patch.deploy_timeout_seconds !== undefined)
     out.deployTimeoutSeconds = patch.deploy_timeout_seconds;
   if (patch.webhook_secret !== undefined) out.webhookSecretEnc = enc(patch.webhook_secret);

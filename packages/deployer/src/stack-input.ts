@@ -54,6 +54,10 @@ const policyExceptions = z
     });
   });
 
+/** Where a git stack's deployment statuses go (README "Commit status"). */
+export const COMMIT_STATUS_KINDS = ['auto', 'github', 'gitea', 'gitlab', 'off'] as const;
+export type CommitStatusKind = (typeof COMMIT_STATUS_KINDS)[number];
+
 /** The fields of api.md's stack body, as sent (snake_case). Every field optional here; create adds its own rules. */
 export const stackFields = z.strictObject({
   name: z.string(),
@@ -78,6 +82,25 @@ export const stackFields = z.strictObject({
     .min(0)
     .max(7 * 24 * 3600),
   auto_rollback: z.boolean(),
+  /** Deploy (trigger image_update, pull forced) when a service's tag points at a new digest. */
+  auto_update: z.boolean(),
+  /** How often the registry is asked for the stack's image digests; 0 = never. */
+  update_check_interval_seconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 24 * 3600),
+  /** Where deployment statuses go for a git stack: `auto` infers the host from repo_url. */
+  commit_status: z.enum(COMMIT_STATUS_KINDS),
+  /** The git host's API base URL (self-hosted GitHub Enterprise, Gitea/Forgejo, GitLab). */
+  commit_status_api_url: z
+    .string()
+    .max(2048)
+    .regex(
+      /^https?:\/\/[^\s/]+\S*$/,
+      'must be an http or https URL, like https://git.example.com/api/v1',
+    )
+    .nullable(),
   deploy_timeout_seconds: z
     .number()
     .int()

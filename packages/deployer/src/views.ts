@@ -6,6 +6,7 @@ import type {
   StackRow,
   VersionRow,
 } from '@simpledeploy/db';
+import type { CommitStatusKind } from './stack-input';
 import type { StackSecrets } from './stack-secrets';
 
 /** The API's deployment object (api.md, snake_case). */
@@ -106,6 +107,12 @@ export interface StackView {
   auto_deploy: boolean;
   reconcile_interval_seconds: number;
   auto_rollback: boolean;
+  auto_update: boolean;
+  update_check_interval_seconds: number;
+  /** The last image update check: when, and how many services have a newer digest. */
+  image_updates: { checked_at: string | null; available: number };
+  commit_status: CommitStatusKind;
+  commit_status_api_url: string | null;
   deploy_timeout_seconds: number;
   docker_registry: string | null;
   docker_username: string | null;
@@ -151,6 +158,14 @@ export function toStackView(
     auto_deploy: row.autoDeploy,
     reconcile_interval_seconds: row.reconcileIntervalSeconds,
     auto_rollback: row.autoRollback,
+    auto_update: row.autoUpdate ?? false,
+    update_check_interval_seconds: row.updateCheckIntervalSeconds ?? 0,
+    image_updates: {
+      checked_at: row.updateCheck?.checked_at ?? null,
+      available: row.updateCheck?.services.filter((s) => s.update_available).length ?? 0,
+    },
+    commit_status: row.commitStatus ?? 'auto',
+    commit_status_api_url: row.commitStatusApiUrl ?? null,
     deploy_timeout_seconds: row.deployTimeoutSeconds,
     docker_registry: reg.docker?.registry ?? null,
     docker_username: reg.docker?.username ?? null,

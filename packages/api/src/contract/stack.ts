@@ -4,7 +4,7 @@ import {
   SERVICE_NAME_PATTERN,
   STACK_NAME_PATTERN,
 } from '@simpledeploy/core';
-import { stackFields } from '@simpledeploy/deployer';
+import { COMMIT_STATUS_KINDS, stackFields } from '@simpledeploy/deployer';
 import { z } from 'zod';
 import { named, nullableTime, strictBody, time } from './common';
 import { Deployment, DeploymentStatus } from './deployment';
@@ -34,6 +34,16 @@ export const Stack = named.response(
     auto_deploy: z.boolean(),
     reconcile_interval_seconds: z.number().int(),
     auto_rollback: z.boolean(),
+    auto_update: z.boolean(),
+    update_check_interval_seconds: z.number().int(),
+    image_updates: z
+      .strictObject({
+        checked_at: nullableTime,
+        available: z.number().int().describe('services whose tag points at a newer digest'),
+      })
+      .describe('the last image update check (GET .../updates checks now)'),
+    commit_status: z.enum(COMMIT_STATUS_KINDS),
+    commit_status_api_url: z.string().nullable(),
     deploy_timeout_seconds: z.number().int(),
     docker_registry: z.string().nullable(),
     docker_username: z.string().nullable(),
