@@ -55,7 +55,7 @@ trap 'rm -rf "$work"' EXIT
 rootfs="$work/rootfs"
 sd_log "debootstrap bookworm from $mirror (about a minute)"
 if ! debootstrap --variant=minbase \
-  --include=docker.io,openssh-server,iptables,ca-certificates,procps \
+  --include=docker.io,openssh-server,iptables,ca-certificates,procps,iproute2,rsync \
   bookworm "$rootfs" "$mirror" >"$work/debootstrap.log" 2>&1; then
   tail -n 30 "$work/debootstrap.log" >&2
   sd_die "debootstrap failed; is $mirror reachable?"

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -53,6 +54,22 @@ function ping(ip: string, tls: { ca: string; cert?: string; key?: string }): Pro
   });
 }
 
+/** Resolves once port 22 of ip accepts a connection; rejects after 2 s. */
+function sshPort(ip: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: ip, port: 22, timeout: 2_000 });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      reject(new Error(`${ip}:22 did not answer within 2 s`));
+    });
+    socket.once('error', reject);
+  });
+}
+
 describe('test hosts', () => {
   it('reaches each inner engine over ssh with the pinned host key', async () => {
     for (const host of set.hosts) {
@@ -70,6 +87,23 @@ describe('test hosts', () => {
       expect(result.stderr).toBe('');
       expect(result.stdout.trim()).toBe(host.name);
     }
+    // The docker CLI's own ssh transport (`docker system dial-stdio` on the host), with an
+    // ssh on PATH that reads the host's ssh_config: the pinned key, no prompts.
+    const bin = join(scratch, 'bin');
+    await mkdir(bin, { recursive: true });
+    await writeFile(
+      join(bin, 'ssh'),
+      '#!/bin/sh\nexec /usr/bin/ssh -F "$SDTEST_SSH_CONFIG" "$@"\n',
+      {
+        mode: 0o755,
+      },
+    );
+    const host = set.hosts[0]!;
+    const overSsh = await docker(['--host', host.dockerHostSsh, 'info', '--format', '{{.Name}}'], {
+      env: { PATH: `${bin}:${process.env.PATH}`, SDTEST_SSH_CONFIG: host.sshConfigFile },
+    });
+    expect(overSsh.stderr).toBe('');
+    expect(overSsh.stdout.trim()).toBe(host.name);
     // The engine behind ssh is the host's own, not this machine's.
     const outer = await docker(['info', '--format', '{{.Name}}']);
     expect(outer.stdout.trim()).not.toBe(set.hosts[0]!.name);
@@ -112,12 +146,15 @@ describe('test hosts', () => {
     expect(await ping(host.ip, host.tls)).toBe(200);
     // The server certificate names the address, so the CA alone verifies the server ...
     // ... but without a client certificate the engine ends the handshake.
-    await expect(ping(host.ip, { ca: host.tls.ca })).rejects.toThrow();
+    await expect(ping(host.ip, { ca: host.tls.ca })).rejects.toThrow(
+      /certificate required|bad certificate|socket hang up|ECONNRESET/,
+    );
     const plain = await docker(['--host', host.dockerHostTcp, 'version'], {
       env: { DOCKER_TLS_VERIFY: undefined, DOCKER_CERT_PATH: undefined, DOCKER_CONTEXT: undefined },
       timeoutMs: 30_000,
     });
     expect(plain.exitCode).not.toBe(0);
+    expect(plain.stderr).toMatch(/HTTP request to an HTTPS server/);
   });
 
   it('gives each host its own filesystem', async () => {
@@ -254,6 +291,16 @@ describe('test hosts', () => {
     );
     expect(new Set(nodes)).toEqual(new Set(set.hosts.map((host) => host.name)));
     expect((await swarm.manager.docker(['service', 'rm', service])).exitCode).toBe(0);
+  });
+
+  it('takes a host off its network and puts it back at the same address', async () => {
+    const host = set.hosts[1]!;
+    await host.disconnect();
+    await expect(sshPort(host.ip)).rejects.toThrow();
+    await host.reconnect();
+    await sshPort(host.ip);
+    const info = await host.docker(['info', '--format', '{{.Name}}']);
+    expect(info.stdout.trim()).toBe(host.name);
   });
 
   it('stop removes the hosts, their network and cgroups, and may be called again', async () => {

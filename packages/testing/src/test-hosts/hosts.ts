@@ -40,6 +40,8 @@ export interface TestHost {
   knownHosts: string;
   /** A known_hosts file holding only that line. */
   knownHostsFile: string;
+  /** An ssh_config for `ssh -F`: this host's address with the key, the pinned host key and no prompts. */
+  sshConfigFile: string;
   /** `ssh://root@<ip>` */
   dockerHostSsh: string;
   /** `tcp://<ip>:2376` (TLS with client certificates: see tls). */
@@ -58,6 +60,10 @@ export interface TestHost {
   ssh(argv: readonly string[], options?: RunOptions): Promise<RunResult>;
   /** `ssh` options that reach this host with the pinned host key and the test's key (no command). */
   sshArgs(): string[];
+  /** Takes the host off its network: its address stops answering (a host that went away). */
+  disconnect(): Promise<void>;
+  /** Puts it back on its network at the same address. */
+  reconnect(): Promise<void>;
 }
 
 /** A registry of this machine as the hosts reach it (through a relay on the gateway). */
@@ -272,6 +278,22 @@ async function createHost(options: {
   await dockerOk(['cp', stage, `${name}:/etc/sdtest`]);
   await dockerOk(['start', name]);
 
+  const sshConfigFile = join(files.clientDir, `ssh_config-${name}`);
+  await writeFile(
+    sshConfigFile,
+    [
+      `Host ${ip}`,
+      '  User root',
+      '  Port 22',
+      `  IdentityFile ${files.userKey.privateKeyFile}`,
+      '  IdentitiesOnly yes',
+      `  UserKnownHostsFile ${knownHostsFile}`,
+      '  GlobalKnownHostsFile /dev/null',
+      '  StrictHostKeyChecking yes',
+      '  BatchMode yes',
+      '',
+    ].join('\n'),
+  );
   const dockerEnv = {
     DOCKER_HOST: `tcp://${ip}:2376`,
     DOCKER_TLS_VERIFY: '1',
@@ -305,6 +327,7 @@ async function createHost(options: {
     sshPrivateKeyFile: files.userKey.privateKeyFile,
     knownHosts,
     knownHostsFile,
+    sshConfigFile,
     dockerHostSsh: `ssh://root@${ip}`,
     dockerHostTcp: `tcp://${ip}:2376`,
     tls: { ca: files.ca, cert: files.client.cert, key: files.client.key },
@@ -320,6 +343,12 @@ async function createHost(options: {
     ssh: (argv, runOptions) =>
       run('ssh', [...sshArgs(), `root@${ip}`, '--', ...argv.map(shellQuote)], runOptions),
     sshArgs,
+    disconnect: async () => {
+      await dockerOk(['network', 'disconnect', options.network, name]);
+    },
+    reconnect: async () => {
+      await dockerOk(['network', 'connect', '--ip', ip, options.network, name]);
+    },
   };
 }
 
@@ -362,6 +391,7 @@ export async function startTestHosts(options: StartTestHostsOptions = {}): Promi
   const count = options.count ?? 2;
   if (!Number.isInteger(count) || count < 1) throw new Error(`count must be 1 or more: ${count}`);
   if (options.swarm && count < 2) throw new Error('a Swarm of test hosts needs count >= 2');
+  const started = performance.now();
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   if (!/^[a-z][a-z0-9-]{0,30}$/.test(prefix)) {
     throw new Error(`prefix must be lower-case letters, digits and '-': ${prefix}`);
@@ -427,6 +457,10 @@ export async function startTestHosts(options: StartTestHostsOptions = {}): Promi
     );
     await Promise.all(hosts.map(waitForEngine));
     const swarm = options.swarm ? await formSwarm(hosts) : undefined;
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    console.log(
+      `[simpledeploy/testing] ${count} test hosts${swarm ? ' in a Swarm' : ''} on ${network.subnet} ready in ${seconds} s`,
+    );
     return {
       hosts,
       network: { name: setName, subnet: network.subnet, gateway: network.gateway },
