@@ -5,6 +5,8 @@ export interface ContainerState {
   image: string;
   state: string;
   health: string;
+  /** The Swarm node a task runs on (a Swarm stack's rows only). */
+  node?: string;
 }
 
 interface RawPs {

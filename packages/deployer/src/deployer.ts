@@ -1,5 +1,10 @@
 import { rm } from 'node:fs/promises';
-import { composeProjectArgs, type HostPolicy, parsePsJson } from '@simpledeploy/compose';
+import {
+  type ContainerState,
+  composeProjectArgs,
+  type HostPolicy,
+  parsePsJson,
+} from '@simpledeploy/compose';
 import {
   AppError,
   type Clock,
@@ -35,6 +40,9 @@ import { createPipeline } from './pipeline';
 import type { SourceResolver } from './sources';
 import { createStackLocator, type StackLocator } from './stack-locator';
 import { rowRedactor } from './stack-secrets';
+import type { SwarmService, SwarmTask } from './swarm/service-status';
+import { readStack, SwarmQueryError, takeDownArgs } from './swarm/swarm-engine';
+import { swarmTaskRows } from './swarm/swarm-view';
 import { type DeploymentView, toDeploymentView } from './views';
 
 export type { ChangeEvent } from './change-bus';
@@ -179,14 +187,10 @@ export function createDeployer(deps: DeployerDeps) {
     const at = () => clock.now().toISOString();
     logs.append(depId, 'system', `taking ${stack.name} down on host ${name}`, at());
     try {
-      const res = await runner.run(
-        docker,
-        composeProjectArgs(locator.projectOf(stack), 'down', ['--remove-orphans']),
-        {
-          env: await hosts.env(hostId),
-          signal: AbortSignal.timeout(stack.deployTimeoutSeconds * 1000),
-        },
-      );
+      const res = await runner.run(docker, takeDownArgs(stack.engine, locator.projectOf(stack)), {
+        env: await hosts.env(hostId),
+        signal: AbortSignal.timeout(stack.deployTimeoutSeconds * 1000),
+      });
       if (res.exitCode !== 0)
         logs.append(
           depId,
@@ -196,6 +200,25 @@ export function createDeployer(deps: DeployerDeps) {
         );
     } catch (err) {
       logger.error('taking a stack down after a move failed', { stack: stack.name, err });
+    }
+  }
+
+  /** A Swarm stack's services and tasks, from its host's manager. */
+  async function swarmState(
+    stack: StackRow,
+  ): Promise<{ services: SwarmService[]; tasks: SwarmTask[] }> {
+    try {
+      return await readStack(
+        { runner, docker, env: await hosts.env(stack.hostId) },
+        locator.projectOf(stack),
+      );
+    } catch (err) {
+      if (!(err instanceof SwarmQueryError)) throw err;
+      throw new AppError(
+        'UNAVAILABLE',
+        `cannot list the services of ${stack.name}: the Swarm manager on host ${hostName(stack.hostId)} did not answer`,
+        { reason: stderrTail(err.result.stderr, rowRedactor(stack, deps.secrets, deps.redact)) },
+      );
     }
   }
 
@@ -321,9 +344,10 @@ export function createDeployer(deps: DeployerDeps) {
       return queue.wait(id);
     },
 
-    /** Containers of the stack's compose project, from the engine. */
-    async services(stackIdOrName: string) {
+    /** Containers of the stack's compose project (a Swarm stack's tasks, with their node), from the engine. */
+    async services(stackIdOrName: string): Promise<ContainerState[]> {
       const stack = locator.requireStack(stackIdOrName);
+      if (stack.engine === 'swarm') return swarmTaskRows((await swarmState(stack)).tasks);
       const res = await runner.run(
         docker,
         composeProjectArgs(locator.projectOf(stack), 'ps', ['--all', '--format', 'json']),
@@ -340,6 +364,8 @@ export function createDeployer(deps: DeployerDeps) {
     },
 
     recoverInterrupted: () => recoverInterrupted(db, clock, logger),
+
+    swarmState,
 
     /** For `POST /webhook` without a name: the stack named `default`, else the oldest stack. */
     defaultStackName(): string {

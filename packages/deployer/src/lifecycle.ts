@@ -23,6 +23,7 @@ import type { ComposeSession } from './compose-session';
 import type { Deployer, DeployerConfig } from './deployer';
 import type { StackLocator } from './stack-locator';
 import { decryptSecrets, stackRedactor } from './stack-secrets';
+import { assertSwarmControl, runSwarmControl } from './swarm/swarm-control';
 import { type CommandView, toCommandView } from './views';
 
 export interface ControlRequest {
@@ -115,6 +116,20 @@ export function createLifecycle(deps: LifecycleDeps) {
       const version = stack.currentVersionId
         ? getVersion(db, stack.id, stack.currentVersionId)
         : undefined;
+      if (stack.engine === 'swarm') {
+        // Swarm keeps the spec: no files, no gate; the command talks to the manager only.
+        const res = await runSwarmControl(
+          { runner, docker, env: await deployer.engineEnv(stack) },
+          locator.projectOf(stack),
+          req,
+        );
+        updateCommand(db, eventId, {
+          status: res.exitCode === 0 ? 'succeeded' : 'failed',
+          exitCode: res.exitCode,
+          output: redact(res.output).slice(-MAX_OUTPUT),
+        });
+        return;
+      }
       const [sub, extra] = argsFor(req);
       let args: string[];
       let cwd: string | undefined;
@@ -162,6 +177,7 @@ export function createLifecycle(deps: LifecycleDeps) {
     control(stackIdOrName: string, req: ControlRequest): CommandView {
       assertControl(req);
       const stack = locator.requireStack(stackIdOrName);
+      if (stack.engine === 'swarm') assertSwarmControl(req);
       if (req.command !== 'down' && !stack.currentVersionId) {
         throw conflict(`stack ${stack.name} has not been deployed yet; deploy it first`);
       }

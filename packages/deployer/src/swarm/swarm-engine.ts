@@ -1,3 +1,4 @@
+import { composeProjectArgs } from '@simpledeploy/compose';
 import type { CommandRunner, OutputLine, RunResult } from '@simpledeploy/core';
 import {
   parseServiceInspect,
@@ -111,4 +112,21 @@ export async function pruneStackObjects(
     if (res.exitCode === 0) removed.push(...stale);
   }
   return removed;
+}
+
+/**
+ * argv that takes a stack's project down on its host: `docker stack rm` for the swarm
+ * engine (Swarm keeps named volumes on each node: they are not removed), compose's `down`
+ * otherwise.
+ */
+export function takeDownArgs(
+  engine: 'compose' | 'swarm' | undefined,
+  project: string,
+  opts: { removeVolumes?: boolean } = {},
+): string[] {
+  if (engine === 'swarm') return stackRmArgs(project);
+  return composeProjectArgs(project, 'down', [
+    '--remove-orphans',
+    ...(opts.removeVolumes ? ['-v'] : []),
+  ]);
 }
