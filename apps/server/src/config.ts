@@ -42,6 +42,8 @@ export interface Config {
   maxConcurrentDeploys: number;
   /** Days the audit log keeps an entry (SIMPLEDEPLOY_AUDIT_RETENTION_DAYS); 0 keeps every one. */
   auditRetentionDays: number;
+  /** Seconds between health checks of every host (SIMPLEDEPLOY_HOST_CHECK_INTERVAL_SECONDS). */
+  hostCheckIntervalSeconds: number;
   projectPrefix: string;
   dockerHost: string | undefined;
   logLevel: LogLevel;
@@ -130,6 +132,7 @@ const schema = z.object({
   ),
   SIMPLEDEPLOY_MAX_CONCURRENT_DEPLOYS: integer(1, 64, 3),
   SIMPLEDEPLOY_AUDIT_RETENTION_DAYS: integer(0, 36500, 90),
+  SIMPLEDEPLOY_HOST_CHECK_INTERVAL_SECONDS: integer(2, 86400, 30),
   SIMPLEDEPLOY_PROJECT_PREFIX: checked(
     (v) => PROJECT_PREFIX.test(v),
     'must be 1-32 lowercase letters, digits, "-" or "_", starting with a letter or digit (it starts every compose project name)',
@@ -199,6 +202,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       .filter(isPolicyRule),
     maxConcurrentDeploys: e.SIMPLEDEPLOY_MAX_CONCURRENT_DEPLOYS,
     auditRetentionDays: e.SIMPLEDEPLOY_AUDIT_RETENTION_DAYS,
+    hostCheckIntervalSeconds: e.SIMPLEDEPLOY_HOST_CHECK_INTERVAL_SECONDS,
     projectPrefix: e.SIMPLEDEPLOY_PROJECT_PREFIX ?? 'simpledeploy',
     dockerHost: e.DOCKER_HOST,
     logLevel: e.LOG_LEVEL ?? 'info',

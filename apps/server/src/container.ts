@@ -20,6 +20,7 @@ import {
   databaseAppError,
   type FileLock,
   findStack,
+  listHosts,
   migrate,
 } from '@simpledeploy/db';
 import {
@@ -206,7 +207,25 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
       }
     },
     ...createDockerProbes({ runner, clock, env: config.childEnv }),
+    hosts: () =>
+      listHosts(db.db).map((h) => ({
+        name: h.name,
+        reachable: h.reachable,
+        swarm: h.swarmState,
+        last_checked_at: h.lastCheckedAt,
+        error: h.error,
+      })),
   };
+  // A host that stops answering is news: host_up goes to 0 and subscribers hear of it once.
+  services.hostHealth.onChecked((h, before) => {
+    if (h.id !== 'local') metrics.setHostUp(h.name, h.reachable === true);
+    if (h.reachable === false && before.reachable !== false)
+      notify.publish({
+        event: 'host.unreachable',
+        host: h.name,
+        message: `host ${h.name} (${h.dockerHost ?? 'local engine'}) is unreachable: ${h.error ?? 'no answer'}`,
+      });
+  });
   // host_up{host="local"} comes from the same (cached) engine probe as /health, on each scrape.
   const scrape = {
     contentType: metrics.contentType,
@@ -272,6 +291,7 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
         logger.error('legacy mode: cannot create the stack "default" from REPO_URL', { error });
       }
       reconciler.start();
+      services.hostHealth.start(config.hostCheckIntervalSeconds * 1000);
       // Deliveries a previous run left pending go out now.
       notifications.start();
       pruneAudit();
@@ -302,9 +322,11 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
         s?.closeIdleConnections();
         // No new polls or drift repairs while deployments wind down.
         await reconciler.stop();
+        services.hostHealth.stop();
         clearInterval(auditPruning);
         // Running deployments end as interrupted, which also ends `?wait=true` requests.
         await services.deployer.shutdown(opts.deployShutdownMs ?? 15_000);
+        await services.connections.close();
         // Pending deliveries stay in the outbox for the next start.
         unwatchDeployments();
         untrackSecrets();

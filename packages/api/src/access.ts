@@ -76,8 +76,17 @@ export const ACCESS: readonly AccessRule[] = [
   r('GET', '/api/v1/stacks/:stack/stats', 'viewer', { stack }),
   r('GET', '/api/v1/stacks/:stack/events', 'viewer', { stack }),
   r('GET', '/api/v1/stacks/:stack/drift', 'viewer', { stack }),
+  r('GET', '/api/v1/stacks/:stack/updates', 'viewer', { stack }),
   r('POST', '/api/v1/stacks/:stack/control', 'admin', { stack, action: 'stack.control' }),
   r('GET', '/api/v1/policy', 'viewer'),
+  r('POST', '/api/v1/stacks/:stack/move', 'admin', { stack, action: 'stack.move' }),
+
+  // Hosts: everyone reads; only an admin adds, changes or removes one.
+  r('GET', '/api/v1/hosts', 'viewer'),
+  r('POST', '/api/v1/hosts', 'admin', { action: 'host.create' }),
+  r('GET', '/api/v1/hosts/:host', 'viewer'),
+  r('PATCH', '/api/v1/hosts/:host', 'admin', { action: 'host.update' }),
+  r('DELETE', '/api/v1/hosts/:host', 'admin', { action: 'host.delete' }),
 
   // Deployments, versions and rollback.
   r('POST', '/api/v1/stacks/:stack/deploy', 'deployer', { stack, action: 'stack.deploy' }),

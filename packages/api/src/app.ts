@@ -13,6 +13,7 @@ import { docsRoutes } from './routes/docs';
 import { eventRoutes } from './routes/events';
 import { gitopsRoutes, isStackWebhook } from './routes/gitops';
 import { healthRoutes } from './routes/health';
+import { hostRoutes } from './routes/hosts';
 import { auditRoutes, keyRoutes } from './routes/keys';
 import { logRoutes } from './routes/logs';
 import { metricsRoutes } from './routes/metrics';
@@ -88,6 +89,7 @@ export function createApi(deps: AppDeps) {
     .route('/', metricsRoutes(deps))
     .route('/', stackRoutes(deps.domain))
     .route('/', policyRoutes(deps.domain))
+    .route('/', hostRoutes(deps.domain))
     .route('/', deploymentRoutes(deps.domain))
     .route('/', logRoutes(deps.domain.deployer, nodeWs.upgradeWebSocket))
     .route('/', eventRoutes(deps.domain, nodeWs.upgradeWebSocket))

@@ -19,6 +19,16 @@ export interface HealthChecks {
   database(): Promise<ComponentHealth>;
   docker(): Promise<ComponentHealth>;
   compose(): Promise<ComponentHealth>;
+  /** Each host's last health check, from the database (never waits on a host). */
+  hosts?(): HostHealthSummary[];
+}
+
+export interface HostHealthSummary {
+  name: string;
+  reachable: boolean | null;
+  swarm: 'inactive' | 'manager' | 'worker' | null;
+  last_checked_at: string | null;
+  error: string | null;
 }
 
 /** The server's metrics in the Prometheus text exposition format. */

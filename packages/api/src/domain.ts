@@ -1,17 +1,20 @@
 import type {
   AuditLog,
   Deployer,
+  HostService,
   KeyService,
   Lifecycle,
   StackService,
 } from '@simpledeploy/deployer';
-import type { DriftService, WebhookService } from '@simpledeploy/gitops';
+import type { DriftService, ImageUpdates, WebhookService } from '@simpledeploy/gitops';
 import type { NotifierService } from '@simpledeploy/notify';
 
 /** Drift reports and git-host webhooks (packages/gitops). */
 export interface GitopsDeps {
   drift: Pick<DriftService, 'report'>;
   webhooks: Pick<WebhookService, 'handle' | 'handleRepository'>;
+  /** Image update checks; without them `.../updates` answers 503. */
+  updates?: Pick<ImageUpdates, 'report'> | undefined;
 }
 
 /** The domain services behind the stack, deployment and log routes. */
@@ -21,6 +24,8 @@ export interface DomainDeps {
   lifecycle: Lifecycle;
   /** The stored API keys (the key from the environment is apart: AppDeps.apiKey). */
   keys: KeyService;
+  /** The Docker hosts stacks run on. */
+  hosts: HostService;
   /** Every change and action: who, what, on what, how it ended. */
   audit: AuditLog;
   /** Without it, `.../drift` and `.../webhook` answer 503. */

@@ -3,7 +3,9 @@ import { findDeploymentsByStatus, findStack } from '@simpledeploy/db';
 import { createKeyService } from './api-keys';
 import { createAuditLog } from './audit-log';
 import { type ChangeBus, createChangeBus } from './change-bus';
+import { createContainerService } from './containers';
 import { createDeployer, type DeployerDeps, defaultIds } from './deployer';
+import { createHostConnections, createHostHealth, createHostService } from './hosts';
 import { createLifecycle } from './lifecycle';
 import { createStackLocator } from './stack-locator';
 import { createStackService } from './stack-service';
@@ -20,7 +22,30 @@ export function createServices(deps: DeployerDeps & { metrics?: Metrics | undefi
   // One change bus and one stack locator, injected into every service that needs them.
   const changes = createChangeBus();
   const locator = createStackLocator(deps.db, deps.config);
-  const deployer = createDeployer({ ...deps, ids, changes, locator });
+  const connections = createHostConnections({
+    db: deps.db,
+    secrets: deps.secrets,
+    logger: deps.logger,
+    childEnv: deps.config.childEnv,
+    runDir: locator.runDir,
+  });
+  const deployer = createDeployer({ ...deps, ids, changes, locator, hosts: connections });
+  const hostHealth = createHostHealth({
+    db: deps.db,
+    runner: deps.runner,
+    docker: deps.config.dockerBin ?? 'docker',
+    clock: deps.clock,
+    logger: deps.logger,
+    connections,
+  });
+  const hosts = createHostService({
+    db: deps.db,
+    clock: deps.clock,
+    secrets: deps.secrets,
+    ids,
+    connections,
+    checkSoon: (h) => void hostHealth.check(h),
+  });
   const stacks = createStackService({
     db: deps.db,
     clock: deps.clock,
@@ -60,9 +85,28 @@ export function createServices(deps: DeployerDeps & { metrics?: Metrics | undefi
       result: 'ok',
     });
   });
+  const containers = createContainerService({
+    deployer,
+    runner: deps.runner,
+    clock: deps.clock,
+    secrets: deps.secrets,
+    redact: deps.redact,
+    docker: deps.config.dockerBin,
+  });
   const metrics = deps.metrics ?? noopMetrics;
   countDeployments(metrics, deps.db, changes);
-  return { deployer, stacks, lifecycle, keys, audit, metrics };
+  return {
+    deployer,
+    stacks,
+    lifecycle,
+    keys,
+    audit,
+    metrics,
+    containers,
+    hosts,
+    hostHealth,
+    connections,
+  };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -50,6 +50,7 @@ export function stackColumns(
   if (patch.policy_exceptions !== undefined)
     out.policyExceptions = [...new Set(patch.policy_exceptions)];
   if (patch.update_order !== undefined) out.updateOrder = patch.update_order;
+  if (patch.engine !== undefined) out.engine = patch.engine;
   if (patch.auto_deploy !== undefined) out.autoDeploy = patch.auto_deploy;
   if (patch.reconcile_interval_seconds !== undefined) {
     if (patch.reconcile_interval_seconds > 0 && patch.reconcile_interval_seconds < 5) {

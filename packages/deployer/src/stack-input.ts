@@ -75,6 +75,8 @@ export const stackFields = z.strictObject({
   service_filter: serviceFilter,
   policy_exceptions: policyExceptions,
   update_order: z.enum(['stop-first', 'start-first']),
+  host: z.string().min(1).max(128),
+  engine: z.enum(['compose', 'swarm']),
   auto_deploy: z.boolean(),
   reconcile_interval_seconds: z
     .number()

@@ -16,6 +16,7 @@ import {
   dataVersion,
   deleteStack,
   findDeploymentsByStatus,
+  findHost,
   findStackByName,
   findStackDeploymentsByStatus,
   insertStack,
@@ -38,6 +39,8 @@ import { type StackSummaryView, toStackSummary } from './stack-summary';
 import type { DeploymentView, StackView } from './views';
 
 export type { StackSummaryView } from './stack-summary';
+
+import { LOCAL_HOST } from './hosts';
 import { toStackView } from './views';
 
 export interface StackServiceDeps {
@@ -96,6 +99,40 @@ export function createStackService(deps: StackServiceDeps) {
     return entry;
   }
 
+  /**
+   * Where a stack runs: `host` (name or id) and `engine`. Changing the host of a stack that
+   * runs is a move (POST .../move), never a side effect of a PATCH; `swarm` needs a host that
+   * is a swarm manager.
+   */
+  function placement(patch: StackPatch, current: StackRow | undefined): Partial<NewStackRow> {
+    const out: Partial<NewStackRow> = {};
+    let hostId = current?.hostId ?? LOCAL_HOST;
+    if (patch.host !== undefined) {
+      const host = findHost(db, patch.host);
+      if (!host)
+        throw validation(`host: no host named "${patch.host}"; GET /api/v1/hosts lists them`, {
+          field: 'host',
+        });
+      if (current && host.id !== current.hostId && current.currentVersionId)
+        throw conflict(
+          `stack ${current.name} runs on host ${deployer.hosts.nameOf(current.hostId)}: move it with POST /api/v1/stacks/${current.name}/move {"host": "${host.name}"}, which takes it down there only once it is healthy on ${host.name}`,
+          { field: 'host' },
+        );
+      hostId = host.id;
+      out.hostId = host.id;
+    }
+    const engine = patch.engine ?? current?.engine ?? 'compose';
+    if (engine === 'swarm' && (patch.engine !== undefined || patch.host !== undefined)) {
+      const host = findHost(db, hostId);
+      if (!host || !(host.swarm || host.swarmState === 'manager'))
+        throw validation(
+          `engine "swarm" needs a host that is a swarm manager; host ${host?.name ?? hostId} is ${host?.swarmState ?? 'not checked yet'} (set "swarm": true on the host, or run "docker swarm init" there)`,
+          { field: 'engine' },
+        );
+    }
+    return out;
+  }
+
   function view(
     row: StackRow,
     active?: Map<string, 'queued' | 'running'>,
@@ -113,6 +150,7 @@ export function createStackService(deps: StackServiceDeps) {
     // A secret pasted into the YAML, a variable or a git error is masked as in version files.
     return {
       ...v,
+      host: deployer.hosts.nameOf(row.hostId),
       compose: v.compose === null ? null : redact(v.compose),
       compose_variables: Object.fromEntries(
         Object.entries(v.compose_variables).map(([k, val]) => [k, redact(val)]),
@@ -241,7 +279,7 @@ export function createStackService(deps: StackServiceDeps) {
       const name = assertStackName(patch.name);
       if (patch.compose && patch.repo_url)
         checkSource({ compose: patch.compose, repoUrl: patch.repo_url });
-      const cols = columns(patch, undefined);
+      const cols = { ...columns(patch, undefined), ...placement(patch, undefined) };
       checkSource({ compose: cols.compose ?? null, repoUrl: cols.repoUrl ?? null });
       if (findStackByName(db, name))
         throw conflict(`a stack named ${name} already exists`, { field: 'name' });
@@ -285,7 +323,7 @@ export function createStackService(deps: StackServiceDeps) {
       const switching: Partial<NewStackRow> = {};
       if (patch.compose && patch.repo_url === undefined) switching.repoUrl = null;
       if (patch.repo_url && patch.compose === undefined) switching.compose = null;
-      const cols = { ...switching, ...columns(patch, current) };
+      const cols = { ...switching, ...columns(patch, current), ...placement(patch, current) };
       checkSource({ ...current, ...cols } as StackRow);
       if (
         cols.compose !== undefined ||

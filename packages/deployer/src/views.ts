@@ -104,6 +104,9 @@ export interface StackView {
   policy_exceptions: string[];
   /** `stop-first` (compose's recreate) or `start-first` (new containers beside the old ones). */
   update_order: 'stop-first' | 'start-first';
+  /** The host the stack runs on (its name; `local` is the server's own engine). */
+  host: string;
+  engine: 'compose' | 'swarm';
   auto_deploy: boolean;
   reconcile_interval_seconds: number;
   auto_rollback: boolean;
@@ -155,6 +158,8 @@ export function toStackView(
     service_filter: row.serviceFilter,
     policy_exceptions: row.policyExceptions ?? [],
     update_order: row.updateOrder ?? 'stop-first',
+    host: row.hostId,
+    engine: row.engine ?? 'compose',
     auto_deploy: row.autoDeploy,
     reconcile_interval_seconds: row.reconcileIntervalSeconds,
     auto_rollback: row.autoRollback,

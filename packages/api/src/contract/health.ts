@@ -12,6 +12,20 @@ const report = {
   docker: Component,
   compose: Component,
   version: z.string().describe("simpledeploy's version"),
+  hosts: z
+    .array(
+      z.strictObject({
+        name: z.string(),
+        reachable: z.boolean().nullable(),
+        swarm: z.enum(['inactive', 'manager', 'worker']).nullable(),
+        last_checked_at: z.string().nullable(),
+        error: z.string().nullable(),
+      }),
+    )
+    .optional()
+    .describe(
+      "each host's last health check (a remote host down does not degrade simpledeploy itself)",
+    ),
 };
 
 export const Health = named.response(

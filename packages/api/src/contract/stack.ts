@@ -31,6 +31,10 @@ export const Stack = named.response(
     service_filter: z.array(z.string()),
     policy_exceptions: z.array(z.string()),
     update_order: z.enum(['stop-first', 'start-first']),
+    host: z
+      .string()
+      .describe("the host the stack runs on, by name (`local`: the server's own engine)"),
+    engine: z.enum(['compose', 'swarm']),
     auto_deploy: z.boolean(),
     reconcile_interval_seconds: z.number().int(),
     auto_rollback: z.boolean(),

@@ -4,7 +4,7 @@ import type { AppDeps, AppEnv, ComponentHealth } from '../deps';
 import { errorBody } from '../errors';
 import { describeRoute } from '../openapi';
 
-type Component = keyof AppDeps['health'];
+type Component = 'database' | 'docker' | 'compose';
 
 /**
  * `GET /health` and its alias `GET /up`, open without a key: 200 when the database,
@@ -32,6 +32,7 @@ export function healthRoutes(deps: AppDeps) {
       docker,
       compose,
       version: deps.version,
+      ...(deps.health.hosts ? { hosts: deps.health.hosts() } : {}),
     };
     const down = Object.entries({ database, docker, compose })
       .filter(([, h]) => !h.ok)

@@ -31,6 +31,8 @@ const stamp = (h: HostRow) => `${h.updatedAt}|${h.dockerHost ?? ''}`;
 export function createHostConnections(deps: HostConnectionsDeps) {
   const links = new Map<string, { stamp: string; link: SshLink }>();
   const tlsDirs = new Map<string, { stamp: string; dir: string }>();
+  /** Host names by id, for stack views (a list of 1000 stacks reads the table once). */
+  const names = new Map<string, string>();
 
   function requireHost(idOrName: string): HostRow {
     const h = findHost(deps.db, idOrName);
@@ -98,6 +100,16 @@ export function createHostConnections(deps: HostConnectionsDeps) {
     requireHost,
     env,
 
+    /** A host's name (its id when it no longer exists). */
+    nameOf(hostId: string): string {
+      let n = names.get(hostId);
+      if (n === undefined) {
+        n = findHost(deps.db, hostId)?.name ?? hostId;
+        names.set(hostId, n);
+      }
+      return n;
+    },
+
     /** True when the host's engine resolves bind mounts on another filesystem than this one. */
     isRemote(hostId: string): boolean {
       const kind = parseDockerHost(requireHost(hostId).dockerHost).kind;
@@ -155,6 +167,7 @@ export function createHostConnections(deps: HostConnectionsDeps) {
 
     /** Forgets a host's connection (after a PATCH or DELETE). */
     async forget(hostId: string): Promise<void> {
+      names.clear();
       await links.get(hostId)?.link.close();
       links.delete(hostId);
       const t = tlsDirs.get(hostId);

@@ -9,8 +9,6 @@ export interface HostHealthDeps {
   clock: Clock;
   logger: Logger;
   connections: HostConnections;
-  /** Called after every check; `up` flips are what notifications and metrics care about. */
-  onChecked?: (host: HostRow, previous: HostRow) => void;
   timeoutMs?: number;
 }
 
@@ -24,6 +22,8 @@ const firstLine = (s: string) => s.trim().split('\n').at(-1)?.slice(0, 300) ?? '
 export function createHostHealth(deps: HostHealthDeps) {
   const { runner, docker } = deps;
   let composeVersion: string | undefined;
+  /** Called after every check; `reachable` flips are what notifications and metrics care about. */
+  const listeners: ((host: HostRow, previous: HostRow) => void)[] = [];
 
   async function run(args: string[], env: Record<string, string>) {
     const signal = AbortSignal.timeout(deps.timeoutMs ?? 15_000);
@@ -85,7 +85,7 @@ export function createHostHealth(deps: HostHealthDeps) {
       };
     }
     const updated = updateHost(deps.db, host.id, patch) ?? host;
-    deps.onChecked?.(updated, host);
+    for (const l of listeners) l(updated, host);
     return updated;
   }
 
@@ -94,6 +94,9 @@ export function createHostHealth(deps: HostHealthDeps) {
 
   return {
     check,
+    onChecked(listener: (host: HostRow, previous: HostRow) => void) {
+      listeners.push(listener);
+    },
     /** Checks every host now, in parallel. */
     checkAll: () => Promise.all(listHosts(deps.db).map((h) => check(h))),
     /** Checks every host on an interval until stop(). */
