@@ -25,5 +25,6 @@ export * from './stack-input';
 export * from './stack-locator';
 export * from './stack-secrets';
 export * from './stack-service';
+export * from './swarm';
 export * from './views';
 export * from './workspace';

@@ -17,7 +17,7 @@ import {
   type SecretBox,
 } from '@simpledeploy/core';
 import { type Db, getVersion, type StackRow, updateStack, type VersionRow } from '@simpledeploy/db';
-import { type Deployer, decryptSecrets } from '@simpledeploy/deployer';
+import { type Deployer, decryptSecrets, diffSwarmDrift } from '@simpledeploy/deployer';
 
 export interface DriftServiceDeps {
   db: Db;
@@ -127,10 +127,16 @@ export function createDriftService(deps: DriftServiceDeps) {
       ? getVersion(db, stack.id, stack.currentVersionId)
       : undefined;
     if (!version) return undefined;
-    const [want, have] = await Promise.all([
-      desired(stack, version),
-      containers(stack),
-    ]);
+    if (stack.engine === 'swarm') {
+      // Services, not containers: replicas running on the nodes, and the digests recorded
+      // at the version's last success.
+      const [want, swarm] = await Promise.all([
+        desired(stack, version),
+        deployer.swarmState(stack),
+      ]);
+      return diffSwarmDrift(want, swarm.services, swarm.tasks, version.imageDigests);
+    }
+    const [want, have] = await Promise.all([desired(stack, version), containers(stack)]);
     return diffDrift(want, have);
   }
 
