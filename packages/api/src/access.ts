@@ -77,6 +77,7 @@ export const ACCESS: readonly AccessRule[] = [
   r('GET', '/api/v1/stacks/:stack/events', 'viewer', { stack }),
   r('GET', '/api/v1/stacks/:stack/drift', 'viewer', { stack }),
   r('GET', '/api/v1/stacks/:stack/updates', 'viewer', { stack }),
+  r('GET', '/api/v1/stacks/:stack/updates', 'viewer', { stack }),
   r('POST', '/api/v1/stacks/:stack/control', 'admin', { stack, action: 'stack.control' }),
   r('GET', '/api/v1/policy', 'viewer'),
   r('POST', '/api/v1/stacks/:stack/move', 'admin', { stack, action: 'stack.move' }),

@@ -9,7 +9,7 @@ import type {
   StackView,
   VersionView,
 } from '@simpledeploy/deployer';
-import type { DriftReport } from '@simpledeploy/gitops';
+import type { DriftReport, ImageUpdateReport } from '@simpledeploy/gitops';
 import type { z } from 'zod';
 import type { SupervisorStack as DomainSupervisorStack } from '../supervisor/fields';
 import type { LogEntry } from '../supervisor/log';
@@ -17,6 +17,7 @@ import type { Deployment, DeploymentDetail } from './deployment';
 import type { Drift, DriftItem } from './drift';
 import type { ServiceRow, Stack, StackEvent, Stats } from './stack';
 import type { SupervisorLogEntry, SupervisorStack } from './supervisor';
+import type { ImageUpdates } from './updates';
 import type { Version } from './version';
 
 type ContainerState = Awaited<ReturnType<Deployer['services']>>[number];
@@ -37,4 +38,5 @@ export const viewsMatchContract: [
   Check<typeof Stats, ReturnType<Deployer['stats']>>,
   Check<typeof SupervisorStack, DomainSupervisorStack>,
   Check<typeof SupervisorLogEntry, LogEntry>,
-] = [true, true, true, true, true, true, true, true, true, true, true];
+  Check<typeof ImageUpdates, ImageUpdateReport>,
+] = [true, true, true, true, true, true, true, true, true, true, true, true];

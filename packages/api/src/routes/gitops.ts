@@ -1,7 +1,13 @@
 import { AppError } from '@simpledeploy/core';
 import type { RepositoryOutcome, WebhookOutcome } from '@simpledeploy/gitops';
 import { type Context, Hono } from 'hono';
-import { Drift, RepositoryWebhookAccepted, WebhookAccepted, WebhookPing } from '../contract';
+import {
+  Drift,
+  ImageUpdates,
+  RepositoryWebhookAccepted,
+  WebhookAccepted,
+  WebhookPing,
+} from '../contract';
 import type { AppEnv } from '../deps';
 import type { DomainDeps, GitopsDeps } from '../domain';
 import { hasValidApiKey } from '../middleware/auth';
@@ -91,6 +97,24 @@ export function gitopsRoutes(domain: DomainDeps, apiKey: string) {
         errors: [503],
       }),
       async (c) => c.json(await gitops().drift.report(c.req.param('stack'))),
+    )
+    .get(
+      '/api/v1/stacks/:stack/updates',
+      describeRoute({
+        id: 'getImageUpdates',
+        summary: "Whether the registry has newer images for the stack's tags (without pulling)",
+        description:
+          "Asks each service's registry now, with the stack's registry login, for the manifest digest of its tag and compares it with the digest the running container's image was pulled as. The result is also stored: the stack's `image_updates` shows it.",
+        tag: 'stacks',
+        responses: { 200: ImageUpdates },
+        errors: [503],
+      }),
+      async (c) => {
+        const updates = gitops().updates;
+        if (!updates)
+          throw new AppError('UNAVAILABLE', 'image update checks are not enabled on this server');
+        return c.json(await updates.report(c.req.param('stack')));
+      },
     )
     .post(
       '/api/v1/stacks/:stack/webhook',
