@@ -15,8 +15,6 @@ export interface GitopsDeps {
   webhooks: Pick<WebhookService, 'handle' | 'handleRepository'>;
   /** Image update checks; without them `.../updates` answers 503. */
   updates?: Pick<ImageUpdates, 'report'> | undefined;
-  /** Image update checks; without them `.../updates` answers 503. */
-  updates?: Pick<ImageUpdates, 'report'> | undefined;
 }
 
 /** The domain services behind the stack, deployment and log routes. */
