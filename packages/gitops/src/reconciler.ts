@@ -5,8 +5,8 @@ import {
   isAppError,
   type Logger,
   type Metrics,
-  noopMetrics,
   type Notify,
+  noopMetrics,
   type SecretBox,
   type TimerHandle,
 } from '@simpledeploy/core';
@@ -81,10 +81,10 @@ export function createReconciler(deps: ReconcilerDeps) {
   const maxConcurrent = deps.maxConcurrent ?? 4;
   const schedules = new Map<string, Schedule>();
   const guards = new Map<string, DriftGuard>();
+  const shared = createSharedPolls(clock);
   // The last drift seen per stack, so a lasting drift is reported once.
   const seenDrift = new Map<string, string>();
   const metrics = deps.metrics ?? noopMetrics;
-  const shared = createSharedPolls(clock);
   const inFlight = new Set<Promise<void>>();
   const waiting: (() => void)[] = [];
   let active = 0;
