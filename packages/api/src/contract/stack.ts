@@ -120,15 +120,16 @@ export const DeleteQuery = z.object({
     .describe("true: also remove the project's volumes (`down -v`)"),
 });
 
-/** One container of the stack's compose project. */
+/** One container of the stack's compose project (a task, for a Swarm stack). */
 export const ServiceRow = named.response(
   'ServiceRow',
   z.strictObject({
     service: z.string(),
-    container: z.string(),
+    container: z.string().describe("the container's name; a Swarm stack's task name"),
     image: z.string(),
     state: z.string(),
     health: z.string(),
+    node: z.string().optional().describe('the Swarm node the task runs on (Swarm stacks only)'),
   }),
 );
 export const ServiceList = named.response(
