@@ -233,7 +233,13 @@ export function createPipeline(deps: PipelineDeps) {
     try {
       const resolved = await resolveVersion(dep, t, previousGood);
       version = resolved.version;
-      updateDeployment(db, depId, { versionId: version.id, gitCommit: resolved.commit });
+      const resolvedRow = updateDeployment(db, depId, {
+        versionId: version.id,
+        gitCommit: resolved.commit,
+      });
+      // Listeners learn the commit and version as soon as they are known (commit statuses).
+      if (resolvedRow)
+        changes.emit({ type: 'deployment', deployment: toDeploymentView(resolvedRow) });
       log(`version ${version.id} sha256 ${version.sha256}`);
       if (controller.signal.aborted) throw new StepError('aborted');
 

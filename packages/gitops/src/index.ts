@@ -1,3 +1,5 @@
+export * from './commit-status';
+export * from './commit-status-reporter';
 export * from './drift';
 export * from './image-updates';
 export * from './legacy';
