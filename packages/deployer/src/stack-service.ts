@@ -1,4 +1,4 @@
-import { composeProjectArgs, inlineProblems } from '@simpledeploy/compose';
+import { inlineProblems } from '@simpledeploy/compose';
 import {
   AppError,
   assertStackName,
@@ -36,6 +36,7 @@ import { parseStackBody, type StackPatch } from './stack-input';
 import type { StackLocator } from './stack-locator';
 import { decryptSecrets, rowRedactor, type StackSecrets, stackRedactor } from './stack-secrets';
 import { type StackSummaryView, toStackSummary } from './stack-summary';
+import { takeDownArgs } from './swarm/swarm-engine';
 import type { DeploymentView, StackView } from './views';
 
 export type { StackSummaryView } from './stack-summary';
@@ -358,10 +359,9 @@ export function createStackService(deps: StackServiceDeps) {
       // Down, files and row go in one chained task: a rollback queued by the cancel above
       // runs after it and finds no stack, instead of starting containers nobody owns.
       await deployer.chain(stack.id, async () => {
-        const extra = ['--remove-orphans', ...(opts.removeVolumes ? ['-v'] : [])];
         const res = await deps.runner.run(
           docker,
-          composeProjectArgs(locator.projectOf(stack), 'down', extra),
+          takeDownArgs(stack.engine, locator.projectOf(stack), opts),
           { env: await deployer.engineEnv(stack) },
         );
         if (res.exitCode !== 0) {
