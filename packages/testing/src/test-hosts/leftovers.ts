@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { readdir, rmdir } from 'node:fs/promises';
+import { readdir, rm, rmdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { docker, dockerOk } from '../exec.js';
 import { TEST_LABEL } from '../images.js';
@@ -60,6 +61,13 @@ export async function removeLeftoverHosts(prefix: string): Promise<void> {
   await removeInnerCgroups(containers);
   const networks = await listed('network', prefix);
   if (networks.length > 0) await docker(['network', 'rm', ...networks]);
+  // Their temp dirs (keys, certificates) are `<tmpdir>/<network name>-XXXXXX`.
+  const temp = await readdir(tmpdir()).catch(() => []);
+  await Promise.all(
+    temp
+      .filter((entry) => networks.some((network) => entry.startsWith(`${network}-`)))
+      .map((entry) => rm(join(tmpdir(), entry), { recursive: true, force: true })),
+  );
 }
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
