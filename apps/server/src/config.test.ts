@@ -33,6 +33,15 @@ describe('loadConfig', () => {
     });
   });
 
+  it('reads SIMPLEDEPLOY_PUBLIC_URL without a trailing slash, and refuses one that is not http(s)', () => {
+    expect(loadConfig({ SIMPLEDEPLOY_PUBLIC_URL: 'https://deploy.example.com/' }).publicUrl).toBe(
+      'https://deploy.example.com',
+    );
+    expect(() => loadConfig({ SIMPLEDEPLOY_PUBLIC_URL: 'deploy.example.com' })).toThrow(
+      /SIMPLEDEPLOY_PUBLIC_URL must be the http\(s\) URL/,
+    );
+  });
+
   it('reads SIMPLEDEPLOY_POLICY_ALLOW as host policy rules, and refuses a name that is not one', () => {
     expect(
       loadConfig({ SIMPLEDEPLOY_POLICY_ALLOW: 'docker_socket, cap_add' }).allowedRules,

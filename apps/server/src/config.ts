@@ -47,6 +47,11 @@ export interface Config {
   projectPrefix: string;
   dockerHost: string | undefined;
   logLevel: LogLevel;
+  /**
+   * Where people open simpledeploy (SIMPLEDEPLOY_PUBLIC_URL, e.g. https://deploy.example.com):
+   * commit statuses link to the deployment there. Unset: statuses carry no link.
+   */
+  publicUrl: string | undefined;
   legacyRepo: LegacyRepoConfig | undefined;
   /**
    * The whole environment of every child process (docker, compose): only what the
@@ -141,6 +146,10 @@ const schema = z.object({
     (v) => DOCKER_HOST.test(v),
     'must be a Docker endpoint such as unix:///var/run/docker.sock, tcp://host:2376 or ssh://user@host',
   ),
+  SIMPLEDEPLOY_PUBLIC_URL: checked(
+    (v) => /^https?:\/\/[^\s/]+\S*$/.test(v) && URL.canParse(v),
+    'must be the http(s) URL people open simpledeploy at, like https://deploy.example.com',
+  ),
   LOG_LEVEL: optional.pipe(
     z
       .string()
@@ -206,6 +215,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     projectPrefix: e.SIMPLEDEPLOY_PROJECT_PREFIX ?? 'simpledeploy',
     dockerHost: e.DOCKER_HOST,
     logLevel: e.LOG_LEVEL ?? 'info',
+    publicUrl: e.SIMPLEDEPLOY_PUBLIC_URL?.replace(/\/+$/, ''),
     legacyRepo: e.REPO_URL
       ? {
           url: e.REPO_URL,

@@ -34,8 +34,11 @@ import {
 } from '@simpledeploy/deployer';
 import { createGitClient } from '@simpledeploy/git';
 import {
+  createCommitStatusReporter,
   createDriftService,
+  createImageUpdateService,
   createReconciler,
+  createUpdateScheduler,
   createWebhookService,
   ensureLegacyStack,
 } from '@simpledeploy/gitops';
@@ -193,6 +196,47 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
     notify,
     logger: logger.child({ component: 'reconciler' }),
   });
+  // Image updates: the registry's digest of each service's tag against the running one.
+  const imageUpdates = createImageUpdateService({
+    ...gitopsDeps,
+    runner,
+    redact: opts.redact,
+    logger: logger.child({ component: 'image-updates' }),
+    config: { childEnv: config.childEnv },
+    engineEnv: (stack) => services.deployer.engineEnv(stack),
+    onUpdateAvailable: (stack, list) =>
+      notify.publish({
+        event: 'update.available',
+        stack: stack.name,
+        message: `newer images for ${stack.name}: ${list.map((s) => `${s.service} (${s.image})`).join(', ')}`,
+        details: {
+          services: list.map((s) => ({
+            service: s.service,
+            image: s.image,
+            running_digest: s.running_digest,
+            registry_digest: s.registry_digest,
+          })),
+          auto_update: stack.autoUpdate,
+        },
+      }),
+    setUpdatesAvailable: (count) => metrics.setImageUpdatesAvailable(count),
+  });
+  const updateScheduler = createUpdateScheduler({
+    db: db.db,
+    deployer: services.deployer,
+    updates: imageUpdates,
+    clock,
+    logger: logger.child({ component: 'image-updates' }),
+  });
+  // Deployment statuses on the commits of git stacks (GitHub, Gitea/Forgejo, GitLab).
+  const commitStatuses = createCommitStatusReporter({
+    db: db.db,
+    secrets,
+    redact: opts.redact,
+    logger: logger.child({ component: 'commit-status' }),
+    deployer: services.deployer,
+    publicUrl: config.publicUrl,
+  });
 
   const health: HealthChecks = {
     async database() {
@@ -242,7 +286,11 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
     version: opts.version,
     health,
     metrics: scrape,
-    domain: { ...services, gitops: { drift, webhooks }, notifiers: notifications.notifiers },
+    domain: {
+      ...services,
+      gitops: { drift, webhooks, updates: imageUpdates },
+      notifiers: notifications.notifiers,
+    },
     clock,
     redact: opts.redact,
     translateError: databaseAppError,
@@ -281,6 +329,7 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
     async start() {
       // A crashed run may have left compose working for deployments about to be marked interrupted.
       await stopOrphanCompose(config.dataDir, logger);
+      commitStatuses.start();
       services.deployer.recoverInterrupted();
       // Registry logins a killed server left in its session files go now.
       await services.deployer.clearSessions();
@@ -291,6 +340,7 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
         logger.error('legacy mode: cannot create the stack "default" from REPO_URL', { error });
       }
       reconciler.start();
+      updateScheduler.start();
       services.hostHealth.start(config.hostCheckIntervalSeconds * 1000);
       // Deliveries a previous run left pending go out now.
       notifications.start();
@@ -322,11 +372,14 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
         s?.closeIdleConnections();
         // No new polls or drift repairs while deployments wind down.
         await reconciler.stop();
+        await updateScheduler.stop();
         services.hostHealth.stop();
         clearInterval(auditPruning);
         // Running deployments end as interrupted, which also ends `?wait=true` requests.
         await services.deployer.shutdown(opts.deployShutdownMs ?? 15_000);
         await services.connections.close();
+        // The end statuses of the deployments just interrupted go out (bounded).
+        await commitStatuses.stop();
         // Pending deliveries stay in the outbox for the next start.
         unwatchDeployments();
         untrackSecrets();
