@@ -9,6 +9,7 @@ import { LiveChannel, type LiveMode } from './live';
 import { AuditPage } from './pages/AuditPage';
 import { DeploymentPage } from './pages/DeploymentPage';
 import { NewStackPage } from './pages/NewStackPage';
+import { NotifiersPage } from './pages/NotifiersPage';
 import { SignIn } from './pages/SignIn';
 import { StackPage } from './pages/StackPage';
 import { StacksPage } from './pages/StacksPage';
@@ -105,6 +106,9 @@ function Shell({ token, signOut }: { token: string; signOut: (reason?: string) =
     case 'audit':
       page = <AuditPage />;
       break;
+    case 'notifiers':
+      page = <NotifiersPage />;
+      break;
     case 'stack':
       page = <StackPage key={route.stack} stack={route.stack} tab={route.tab} />;
       break;
@@ -158,6 +162,13 @@ function Shell({ token, signOut }: { token: string; signOut: (reason?: string) =
             data-testid="nav-audit"
           >
             Audit
+          </a>
+          <a
+            href={links.notifiers()}
+            aria-current={route.page === 'notifiers' ? 'page' : undefined}
+            data-testid="nav-notifiers"
+          >
+            Notifications
           </a>
         </nav>
         <div class="topbar-end">

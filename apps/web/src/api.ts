@@ -15,6 +15,9 @@ import type {
   KeyJson,
   LogLineJson,
   LogMessageJson,
+  NotificationDeliveryJson,
+  NotifierCreateJson,
+  NotifierJson,
   PushMessageJson,
   ServiceRowJson,
   StackDeletedJson,
@@ -54,6 +57,11 @@ export type KeyInfo = KeyJson;
 export type Role = KeyJson['role'];
 /** One entry of GET /api/v1/audit. */
 export type AuditEntry = AuditEntryJson;
+/** A notifier (GET /api/v1/notifiers): its URL masked, its secret only as has_secret. */
+export type Notifier = NotifierJson;
+export type NotifierCreate = NotifierCreateJson;
+/** One message to one notifier, from the outbox. */
+export type NotificationDelivery = NotificationDeliveryJson;
 /** Push channel messages from GET /api/v1/events/ws. */
 export type LiveMessage = PushMessageJson;
 /** Log stream messages from GET /api/v1/deployments/{id}/logs/ws. */
@@ -257,6 +265,20 @@ export const api = {
   },
   stats: (stack: string, signal?: AbortSignal) =>
     request<Stats>(`${base}/stacks/${enc(stack)}/stats`, { signal }),
+  notifiers: (signal?: AbortSignal) =>
+    request<{ notifiers: Notifier[] }>(`${base}/notifiers`, { signal }),
+  createNotifier: (body: NotifierCreate) =>
+    request<{ notifier: Notifier }>(`${base}/notifiers`, { method: 'POST', body }),
+  deleteNotifier: (id: string) =>
+    request<{ deleted: true }>(`${base}/notifiers/${enc(id)}`, { method: 'DELETE' }),
+  testNotifier: (id: string) =>
+    request<{ delivery: NotificationDelivery }>(`${base}/notifiers/${enc(id)}/test`, {
+      method: 'POST',
+    }),
+  notifierDeliveries: (id: string, signal?: AbortSignal) =>
+    request<{ deliveries: NotificationDelivery[] }>(`${base}/notifiers/${enc(id)}/deliveries`, {
+      signal,
+    }),
 };
 
 export const TERMINAL_STATUSES: readonly DeploymentStatus[] = [

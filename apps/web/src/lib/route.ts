@@ -1,5 +1,5 @@
 // Hash routes, so the server needs no index.html fallback: #/, #/new,
-// #/stacks/<id>[/<tab>], #/deployments/<id>, #/audit.
+// #/stacks/<id>[/<tab>], #/deployments/<id>, #/audit, #/notifiers.
 
 export const STACK_TABS = ['overview', 'deployments', 'versions', 'settings'] as const;
 export type StackTab = (typeof STACK_TABS)[number];
@@ -8,6 +8,7 @@ export type Route =
   | { page: 'stacks' }
   | { page: 'new' }
   | { page: 'audit' }
+  | { page: 'notifiers' }
   | { page: 'stack'; stack: string; tab: StackTab }
   | { page: 'deployment'; id: string }
   | { page: 'not_found'; path: string };
@@ -18,6 +19,7 @@ export function parseRoute(hash: string): Route {
   if (parts.length === 0) return { page: 'stacks' };
   if (parts[0] === 'new' && parts.length === 1) return { page: 'new' };
   if (parts[0] === 'audit' && parts.length === 1) return { page: 'audit' };
+  if (parts[0] === 'notifiers' && parts.length === 1) return { page: 'notifiers' };
   if (parts[0] === 'stacks' && parts[1] && parts.length <= 3) {
     const tab = (parts[2] ?? 'overview') as StackTab;
     if (STACK_TABS.includes(tab)) return { page: 'stack', stack: parts[1], tab };
@@ -36,6 +38,8 @@ export function href(route: Route): string {
       return '#/new';
     case 'audit':
       return '#/audit';
+    case 'notifiers':
+      return '#/notifiers';
     case 'stack':
       return `#/stacks/${encodeURIComponent(route.stack)}${route.tab === 'overview' ? '' : `/${route.tab}`}`;
     case 'deployment':
@@ -49,6 +53,7 @@ export const links = {
   stacks: () => href({ page: 'stacks' }),
   newStack: () => href({ page: 'new' }),
   audit: () => href({ page: 'audit' }),
+  notifiers: () => href({ page: 'notifiers' }),
   stack: (stack: string, tab: StackTab = 'overview') => href({ page: 'stack', stack, tab }),
   deployment: (id: string) => href({ page: 'deployment', id }),
 };
