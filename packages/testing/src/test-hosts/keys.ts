@@ -40,17 +40,15 @@ export interface ClientTls {
 }
 
 const DAYS = '2';
+/** `openssl req` options for a new, unencrypted P-256 key. */
+const NEW_P256_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
 
 /** A fresh P-256 key and a certificate request for it, through openssl (argv only). */
 async function keyAndRequest(dir: string, name: string, subject: string): Promise<void> {
   await runOk('openssl', [
     'req',
     '-new',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
+    ...NEW_P256_KEY,
     '-keyout',
     join(dir, `${name}-key.pem`),
     '-out',
@@ -96,11 +94,7 @@ export async function createCertificateAuthority(dir: string): Promise<string> {
     'req',
     '-x509',
     '-new',
-    '-newkey',
-    'ec',
-    '-pkeyopt',
-    'ec_paramgen_curve:prime256v1',
-    '-nodes',
+    ...NEW_P256_KEY,
     '-keyout',
     join(dir, 'ca-key.pem'),
     '-out',
