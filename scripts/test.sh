@@ -167,8 +167,12 @@ phase tools bash scripts/ensure-tools.sh
 phase install install_deps
 docker_ok=1
 phase docker bash scripts/provision-docker.sh || docker_ok=0
-# The image of the integration tests' extra Docker hosts: ~1-3 min once, then cached by recipe hash.
-if [ "$docker_ok" = 1 ]; then phase test-hosts bash scripts/build-test-host-image.sh || docker_ok=0; fi
+# The image of the integration tests' extra Docker hosts: 1-4 min once, then cached by recipe
+# hash. Should it fail, the tests that start test hosts try again and fail; the others still run.
+if [ "$docker_ok" = 1 ]; then
+  phase test-hosts bash scripts/build-test-host-image.sh ||
+    sd_warn 'the test hosts image was not built; the tests that start test hosts will fail'
+fi
 
 check lint pnpm lint
 # Two tsc programs side by side (scripts/typecheck.sh), not one per package.
