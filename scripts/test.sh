@@ -116,6 +116,8 @@ cleanup() {
   local rc=$?
   set +e
   trap - EXIT INT TERM
+  # A test hosts image build still running in the background (its whole session).
+  if [ -n "${HOSTS_IMAGE_PID:-}" ]; then kill -TERM -- "-$HOSTS_IMAGE_PID" 2>/dev/null; fi
   # Registries a crashed test run left behind (the harness records their pids).
   local file pid
   for file in "$SD_TEST_PID_DIR"/*; do
@@ -168,11 +170,20 @@ phase install install_deps
 docker_ok=1
 phase docker bash scripts/provision-docker.sh || docker_ok=0
 # The image of the integration tests' extra Docker hosts: 1-4 min once, then cached by recipe
-# hash. Should it fail, the tests that start test hosts try again and fail; the others still run.
+# hash. It builds in the background (its own session, so cleanup can stop all of it) while
+# lint, typecheck, build and unit tests run; the test-hosts phase waits for what is left.
+HOSTS_IMAGE_PID=''
 if [ "$docker_ok" = 1 ]; then
-  phase test-hosts bash scripts/build-test-host-image.sh ||
-    sd_warn 'the test hosts image was not built; the tests that start test hosts will fail'
+  setsid -w bash scripts/build-test-host-image.sh >"$STATE/test-hosts-image.log" 2>&1 </dev/null &
+  HOSTS_IMAGE_PID=$!
 fi
+wait_for_hosts_image() {
+  local rc=0
+  wait "$HOSTS_IMAGE_PID" || rc=$?
+  HOSTS_IMAGE_PID=''
+  cat "$STATE/test-hosts-image.log" >&2
+  return "$rc"
+}
 
 check lint pnpm lint
 # Two tsc programs side by side (scripts/typecheck.sh), not one per package.
@@ -182,6 +193,11 @@ check migrations pnpm db:check
 # The integration suite starts the bundled server and serves the built web UI.
 check build pnpm build
 vitest_project unit
+if [ -n "$HOSTS_IMAGE_PID" ]; then
+  # Should it fail, the tests that start test hosts try again and fail; the others still run.
+  phase test-hosts wait_for_hosts_image ||
+    sd_warn 'the test hosts image was not built; the tests that start test hosts will fail'
+fi
 if [ "$docker_ok" = 1 ]; then
   # One file at a time on two cores (vitest reads fileParallelism only at the root, not per project).
   vitest_project integration --no-file-parallelism
