@@ -16,7 +16,8 @@ import { boundSourcesInside, type HostConnections, hostError } from './hosts';
 import { repairInterruptedRecreate } from './interrupted-recreate';
 import type { LogBus } from './log-bus';
 import { stderrTail } from './output-tail';
-import { checkPolicy, policyMessage } from './policy-gate';
+import { checkPolicy, policyMessage, type VerdictMemo } from './policy-gate';
+import { isSettled, listProjectContainers, type ProjectContainer } from './project-containers';
 import type { StackLocator } from './stack-locator';
 import type { StackSecrets } from './stack-secrets';
 import { startFirstUpdate } from './start-first';
@@ -77,6 +78,27 @@ function buildableServices(model: unknown, filter: string[]): string[] {
     .map(([name]) => name);
 }
 
+/** Every service container (of the filter, if any) was running and healthy before `up`. */
+function settledBefore(containers: ProjectContainer[] | undefined, filter: string[]): boolean {
+  const own = (containers ?? []).filter(
+    (c) => !c.oneoff && (!filter.length || filter.includes(c.service)),
+  );
+  return own.length > 0 && own.every(isSettled);
+}
+
+/**
+ * `up -d` reported every container as already `Running` and nothing else (no create,
+ * recreate, start or removal). Any other output, from this or a later compose, means
+ * the state is asked for again.
+ */
+function onlyRunning(r: RunResult): boolean {
+  const lines = `${r.stdout}\n${r.stderr}`
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  return lines.length > 0 && lines.every((l) => /^Container \S+\s+Running$/.test(l));
+}
+
 /**
  * The steps of a deployment that run compose: the policy gate (on a fresh copy, then on
  * the deploy dir), pull, build, the repair of an interrupted recreate, start-first
@@ -87,6 +109,17 @@ export function createApplier(deps: ApplyDeps) {
   const now = () => clock.now().toISOString();
   /** Deployments whose `up` started: only those need a re-apply when they fail or are killed. */
   const touched = new Set<string>();
+  /** The deploy dir gate's passing verdicts: an unchanged redeploy skips `config` (policy-gate.ts). */
+  const verdicts: VerdictMemo = new Map();
+  /** Read-write bind sources per container, per host: fixed once a container exists. */
+  const mountsByHost = new Map<string, Map<string, string[]>>();
+  const mountsOn = (hostId: string) => {
+    const known = mountsByHost.get(hostId);
+    if (known) return known;
+    const fresh = new Map<string, string[]>();
+    mountsByHost.set(hostId, fresh);
+    return fresh;
+  };
 
   /** Runs one compose command for a deployment, streaming its output into the log. */
   async function compose(
@@ -114,7 +147,7 @@ export function createApplier(deps: ApplyDeps) {
   async function gate(
     t: DeployTarget,
     s: ComposeSession,
-    live = false,
+    live?: { containers: ProjectContainer[] | undefined },
   ): Promise<Applied & { model?: unknown }> {
     const verdict = await checkPolicy(s, {
       runner,
@@ -124,6 +157,9 @@ export function createApplier(deps: ApplyDeps) {
       describeFailure: (stderr) => stderrTail(stderr, t.redact),
       // On the deploy dir, the running version's containers can still write there.
       liveProject: live ? s.target.project : undefined,
+      running: live?.containers?.filter((c) => c.state === 'running').map((c) => c.id),
+      mounts: live ? mountsOn(t.hostId) : undefined,
+      memo: live ? verdicts : undefined,
     });
     if (verdict.ok) return { ok: true, aborted: false, model: verdict.model };
     if ('error' in verdict) return { ok: false, aborted: verdict.aborted, error: verdict.error };
@@ -243,9 +279,15 @@ export function createApplier(deps: ApplyDeps) {
   ): Promise<Applied> {
     const { target, env, dir } = s;
     const run = (sub: string, extra: string[]) => compose(t, target, sub, extra, env, dir);
+    // One look at the project's containers serves the gate (their live mounts), the repair
+    // of an interrupted recreate and the no-op check after `up`.
+    const containers = await listProjectContainers(runner, docker, target.project, {
+      env,
+      signal: t.signal,
+    });
     // The gate, as late as possible before anything is touched: on the files as they are
     // in the deploy dir now (a running container may have planted symlinks there).
-    const judged = await gate(t, s, true);
+    const judged = await gate(t, s, { containers });
     if (!judged.ok) return judged;
     const misplaced = await place(t, s, state, judged.model);
     if (misplaced) return { ok: false, aborted: t.signal.aborted, error: misplaced };
@@ -268,10 +310,13 @@ export function createApplier(deps: ApplyDeps) {
     }
     // A compose killed mid-recreate (a cancel, a kill -9 of the server) left its work
     // half done; put the containers back or this up fails on a name conflict.
-    const repairs = await repairInterruptedRecreate(runner, docker, target.project, {
-      env,
-      signal: t.signal,
-    });
+    const repairs = await repairInterruptedRecreate(
+      runner,
+      docker,
+      target.project,
+      { env, signal: t.signal },
+      containers,
+    );
     for (const line of repairs) logs.append(t.depId, 'system', line, now());
     touched.add(t.depId);
     if (t.stack.updateOrder === 'start-first' && !steps.converge) {
@@ -296,6 +341,10 @@ export function createApplier(deps: ApplyDeps) {
       const quick = await run('up', ['-d', '--remove-orphans', ...state.services]);
       const bad = stepFailed('docker compose up failed', quick, t);
       if (bad) return bad;
+      // All was running (and healthy) before, and up touched nothing: no need to ask again.
+      if (settledBefore(containers, state.services) && onlyRunning(quick)) {
+        return { ok: true, aborted: false };
+      }
       const ps = await run('ps', ['--all', '--format', 'json', ...state.services]);
       const settled =
         ps.exitCode === 0 &&

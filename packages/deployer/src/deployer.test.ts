@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRedactor, createSecretBox, silentLogger } from '@simpledeploy/core';
@@ -62,6 +62,16 @@ const placeOf = (cwd: string | undefined) =>
 /** `docker compose ... ps`, not `docker ps`. */
 const composePs = (args: string[]) => args[0] === 'compose' && composeSubcommand(args) === 'ps';
 
+/** `docker ps -a` of a project's containers, as a deploy asks it once before `up`. */
+const listProject = (project: string) => [
+  'ps',
+  '-a',
+  '--filter',
+  `label=com.docker.compose.project=${project}`,
+  '--format',
+  '{{.ID}}\t{{.Names}}\t{{.State}}\t{{.Status}}\t{{.Label "com.docker.compose.service"}}\t{{.Label "com.docker.compose.oneoff"}}',
+];
+
 const upProjects = (runner: ReturnType<typeof createFakeRunner>) =>
   runner.calls.filter((c) => composeSubcommand(c.args) === 'up').map((c) => c.args[2]);
 
@@ -87,21 +97,12 @@ describe('deploy flow', () => {
     // The policy judges a fresh copy, then the deploy dir right before anything runs there.
     expect(t.runner.calls[0]?.options.cwd).toBe(join(t.dataDir, 'stacks', s.id, 'check'));
     expect(t.runner.calls.slice(1).map((c) => [c.file, ...c.args])).toEqual([
+      // The project's containers, once: the running ones' read-write mounts count as
+      // writable, and leftovers of a killed compose's recreate are repaired before up.
+      ['docker', ...listProject('simpledeploy-web')],
       // Every profile: a service of any profile can be started by name.
       ['docker', ...base, '--profile', '*', 'config', '--format', 'json'],
-      // The running version's containers: their read-write mounts count as writable.
-      ['docker', 'ps', '-q', '--filter', 'label=com.docker.compose.project=simpledeploy-web'],
       ['docker', ...base, 'pull', '--ignore-buildable'],
-      // Containers a killed compose left renamed mid-recreate are looked for before up.
-      [
-        'docker',
-        'ps',
-        '-a',
-        '--filter',
-        'label=com.docker.compose.project=simpledeploy-web',
-        '--format',
-        '{{.ID}}\t{{.Names}}\t{{.State}}',
-      ],
       ['docker', ...base, 'up', '-d', '--remove-orphans', '--wait'],
     ]);
   });
@@ -139,17 +140,9 @@ describe('deploy flow', () => {
       stdout: '{"Service":"web","Name":"w1","State":"running","Health":"healthy"}\n',
     });
     await t.deployer.waitFor(t.deployer.deploy('noop', { trigger: 'manual' }).deployment.id);
+    // The deploy dir's files are as the gate last judged them: no `config`.
     expect(t.runner.calls.map((c) => tailArgs(c.args))).toEqual([
-      ['config', '--format', 'json'],
-      ['ps', '-q', '--filter', 'label=com.docker.compose.project=simpledeploy-noop'],
-      [
-        'ps',
-        '-a',
-        '--filter',
-        'label=com.docker.compose.project=simpledeploy-noop',
-        '--format',
-        '{{.ID}}\t{{.Names}}\t{{.State}}',
-      ],
+      listProject('simpledeploy-noop'),
       ['up', '-d', '--remove-orphans'],
       ['ps', '--all', '--format', 'json'],
     ]);
@@ -158,13 +151,85 @@ describe('deploy flow', () => {
       stdout: '{"Service":"web","Name":"w1","State":"running","Health":"starting"}\n',
     });
     await t.deployer.waitFor(t.deployer.deploy('noop', { trigger: 'manual' }).deployment.id);
-    expect(t.runner.subcommands()).toEqual(['config', 'ps', 'ps', 'up', 'ps', 'up']);
+    expect(t.runner.subcommands()).toEqual(['ps', 'up', 'ps', 'up']);
     expect(t.runner.calls.at(-1)?.args).toContain('--wait');
     t.runner.calls.length = 0;
     await t.deployer.waitFor(
       t.deployer.deploy('noop', { trigger: 'manual', force: true }).deployment.id,
     );
-    expect(t.runner.subcommands()).toEqual(['config', 'config', 'ps', 'pull', 'ps', 'up']);
+    // force judges a fresh copy again (the check dir); the deploy dir is unchanged.
+    expect(t.runner.subcommands()).toEqual(['config', 'ps', 'pull', 'up']);
+  });
+
+  it('asks nothing after up when every container ran healthy before and up only saw them Running', async () => {
+    const t = setup();
+    await t.stacks.create({ name: 'quiet', compose: compose('v1') });
+    await t.deployer.waitFor(t.deployer.deploy('quiet', { trigger: 'manual' }).deployment.id);
+    t.runner.on((args) => args[0] === 'ps' && args[1] === '-a', {
+      stdout:
+        'abc123def456\tsimpledeploy-quiet-web-1\trunning\tUp 5 minutes (healthy)\tweb\tFalse\n',
+    });
+    t.runner.on(sub('up'), { stderr: ' Container simpledeploy-quiet-web-1  Running\n' });
+    t.runner.on((args) => args[0] === 'inspect', {
+      stdout: `abc123def456${'0'.repeat(52)}\t[]\n`,
+    });
+    t.runner.calls.length = 0;
+    const noop = t.deployer.deploy('quiet', { trigger: 'manual' }).deployment.id;
+    expect((await t.deployer.waitFor(noop)).status).toBe('succeeded');
+    // The running container is new to the gate: its mounts are inspected (none is
+    // read-write, so the verdict holds), and up said all was Running: nothing after it.
+    expect(t.runner.subcommands()).toEqual(['ps', 'inspect', 'up']);
+    t.runner.calls.length = 0;
+    await t.deployer.waitFor(t.deployer.deploy('quiet', { trigger: 'manual' }).deployment.id);
+    // A container's mounts never change: not inspected again.
+    expect(t.runner.subcommands()).toEqual(['ps', 'up']);
+
+    // Anything else from up (a recreate) and the state is asked for again.
+    t.runner.on(sub('up'), { stderr: ' Container simpledeploy-quiet-web-1  Recreate\n' });
+    t.runner.calls.length = 0;
+    await t.deployer.waitFor(t.deployer.deploy('quiet', { trigger: 'manual' }).deployment.id);
+    expect(t.runner.subcommands()).toEqual(['ps', 'up', 'ps']);
+  });
+
+  it('judges the deploy dir again when an env file compose reads changed there', async () => {
+    const t = setup();
+    const s = await t.stacks.create({
+      name: 'envf',
+      compose:
+        'services:\n  web:\n    image: w\n    env_file:\n      - path: ./extra.env\n        required: false\n',
+    });
+    await t.deployer.waitFor(t.deployer.deploy('envf', { trigger: 'manual' }).deployment.id);
+    await t.deployer.waitFor(t.deployer.deploy('envf', { trigger: 'manual' }).deployment.id);
+    expect(t.runner.subcommands().slice(-3)).toEqual(['ps', 'up', 'ps']);
+    writeFileSync(join(t.dataDir, 'stacks', s.id, 'deploy', 'extra.env'), 'A=1\n');
+    t.runner.calls.length = 0;
+    await t.deployer.waitFor(t.deployer.deploy('envf', { trigger: 'manual' }).deployment.id);
+    expect(t.runner.subcommands().slice(0, 2)).toEqual(['ps', 'config']);
+  });
+
+  it('judges the deploy dir again when a container planted a symlink where the stack binds', async () => {
+    const t = setup();
+    const s = await t.stacks.create({
+      name: 'plant',
+      compose: 'services:\n  web:\n    image: w\n    volumes:\n      - ./data:/data\n',
+    });
+    await t.deployer.waitFor(t.deployer.deploy('plant', { trigger: 'manual' }).deployment.id);
+    await t.deployer.waitFor(t.deployer.deploy('plant', { trigger: 'manual' }).deployment.id);
+    // The no-op redeploy: no config.
+    expect(t.runner.subcommands().slice(-3)).toEqual(['ps', 'up', 'ps']);
+    // What a container with ./data mounted read-write could do: swap its data dir for a
+    // link to the host's root.
+    const data = join(t.dataDir, 'stacks', s.id, 'deploy', 'data');
+    rmSync(data, { recursive: true, force: true });
+    symlinkSync('/', data);
+    t.runner.calls.length = 0;
+    const done = await t.deployer.waitFor(
+      t.deployer.deploy('plant', { trigger: 'manual' }).deployment.id,
+    );
+    expect(t.runner.subcommands()[1]).toBe('config');
+    expect(done.status).toBe('failed');
+    expect(done.error).toMatch(/policy/);
+    expect(t.runner.subcommands()).not.toContain('up');
   });
 
   it('limits pull and up to the service filter', async () => {
@@ -407,13 +472,13 @@ describe('rollback', () => {
     expect(done.error).toContain('is unhealthy');
     expect(t.stacks.get('r').current_version_id).toBe(good.version_id);
     expect(t.runner.subcommands().slice(-8)).toEqual([
-      'ps',
-      'pull',
-      'ps',
-      'up',
       'config',
       'ps',
+      'config',
+      'pull',
+      'up',
       'ps',
+      'config',
       'up',
     ]);
   });

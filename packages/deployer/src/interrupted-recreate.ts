@@ -1,4 +1,5 @@
 import type { CommandRunner } from '@simpledeploy/core';
+import { listProjectContainers, type ProjectContainer } from './project-containers';
 
 /**
  * Compose recreates a container through a temporary name `<id12>_<name>` (compose 2.26
@@ -11,30 +12,20 @@ import type { CommandRunner } from '@simpledeploy/core';
  * beside one that has the real name, is a half-made replacement and is removed (the
  * one with the real name holds the data and keeps running); one alone gets the real name
  * back, so compose recreates or starts it normally and carries its volumes over.
- * Returns one line per repair, for the deployment log.
+ * Returns one line per repair, for the deployment log. `listed` is the project's
+ * containers when the caller has asked the engine already.
  */
 export async function repairInterruptedRecreate(
   runner: CommandRunner,
   docker: string,
   project: string,
   opts: { env: Record<string, string>; signal?: AbortSignal | undefined },
+  listed?: ProjectContainer[],
 ): Promise<string[]> {
   const run = (args: string[]) =>
     runner.run(docker, args, { env: opts.env, ...(opts.signal ? { signal: opts.signal } : {}) });
-  const ps = await run([
-    'ps',
-    '-a',
-    '--filter',
-    `label=com.docker.compose.project=${project}`,
-    '--format',
-    '{{.ID}}\t{{.Names}}\t{{.State}}',
-  ]);
-  if (ps.exitCode !== 0) return [];
-  const rows = ps.stdout
-    .split('\n')
-    .map((l) => l.trim().split('\t'))
-    .filter((r): r is [string, string, string] => !!r[0] && !!r[1])
-    .map(([id, name, state]) => ({ id, name, state: state ?? '' }));
+  const rows = listed ?? (await listProjectContainers(runner, docker, project, opts));
+  if (!rows) return [];
   const taken = new Set(rows.map((r) => r.name));
   const done: string[] = [];
   for (const r of rows) {
