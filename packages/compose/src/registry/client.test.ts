@@ -181,6 +181,10 @@ describe('createRegistryClient.manifestDigest', () => {
     const ref = parseImageReference('127.0.0.1:5000/web:v1');
     expect(await client.manifestDigest(ref, login)).toBe(DIGEST);
     await expect(client.manifestDigest(ref)).rejects.toThrow(/needs a login/);
+    // A changed password never rides on the credential kept for the old one.
+    await expect(
+      client.manifestDigest(ref, { username: login.username, password: 'changed-pass' }),
+    ).rejects.toThrow(/refused the stack's registry login/);
   });
 
   it('reports a refused login, a missing tag and a token service that refuses', async () => {

@@ -56,6 +56,10 @@ export function parseChallenge(header: string): Challenge | undefined {
 const isLoopback = (host: string) =>
   /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/i.test(host);
 
+/** A short hash of a login, to key what is kept per login without keeping the password. */
+export const loginFingerprint = (login: RegistryLogin) =>
+  createHash('sha256').update(`${login.username}\0${login.password}`).digest('hex').slice(0, 16);
+
 const basic = (login: RegistryLogin) =>
   `Basic ${Buffer.from(`${login.username}:${login.password}`).toString('base64')}`;
 
@@ -172,7 +176,9 @@ export function createRegistryClient(opts: RegistryClientOptions = {}) {
       if (ref.digest) return ref.digest;
       const scheme = isLoopback(ref.apiHost) ? 'http' : 'https';
       const url = `${scheme}://${ref.apiHost}/v2/${ref.repository}/manifests/${ref.tag}`;
-      const key = `${ref.apiHost}|${ref.repository}|${login?.username ?? ''}`;
+      // The whole login is in the key: a changed password, or another stack's, never rides
+      // on a credential kept for a different one.
+      const key = `${ref.apiHost}|${ref.repository}|${login ? loginFingerprint(login) : ''}`;
       const headers = (auth?: string): Record<string, string> => ({
         Accept: MANIFEST_ACCEPT,
         ...(auth ? { Authorization: auth } : {}),

@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import type { RegistryLogin } from './client';
+import { loginFingerprint, type RegistryLogin } from './client';
 import type { ImageReference } from './reference';
 
 interface Entry {
@@ -29,14 +28,7 @@ export function createDigestCache(opts: DigestCacheOptions) {
   const entries = new Map<string, Entry>();
   const max = opts.maxEntries ?? 2000;
   const keyOf = (ref: ImageReference, login?: RegistryLogin) =>
-    `${ref.canonical}|${
-      login
-        ? createHash('sha256')
-            .update(`${login.username}\0${login.password}`)
-            .digest('hex')
-            .slice(0, 16)
-        : ''
-    }`;
+    `${ref.canonical}|${login ? loginFingerprint(login) : ''}`;
 
   return {
     /**
