@@ -214,13 +214,18 @@ export function createApplier(deps: ApplyDeps) {
       `syncing ${Object.keys(state.files).length} files to ${host.name}:${s.dir}`,
       now(),
     );
+    const refuse = (escapes: string[]) =>
+      t.redact(
+        `policy: on host ${host.name}, ${escapes.join(', ')} resolve${escapes.length === 1 ? 's' : ''} outside the stack directory through a symlink there`,
+      );
     try {
+      // Judged before the sync, so a refused version leaves the running one's files alone,
+      // and after it, since the host's containers keep running while files are written.
+      const before = await hosts.escapes(t.hostId, s.dir, inside);
+      if (before.length) return refuse(before);
       await hosts.sync(t.hostId, s.dir, state.files, t.signal);
-      const escapes = await hosts.escapes(t.hostId, s.dir, inside);
-      if (escapes.length)
-        return t.redact(
-          `policy: on host ${host.name}, ${escapes.join(', ')} resolve${escapes.length === 1 ? 's' : ''} outside the stack directory through a symlink there`,
-        );
+      const after = await hosts.escapes(t.hostId, s.dir, inside);
+      if (after.length) return refuse(after);
     } catch (err) {
       if (t.signal.aborted) throw err;
       const why = await hosts.unreachable(t.hostId).catch(() => undefined);

@@ -10,7 +10,8 @@ import {
   listHosts,
   updateHost,
 } from '@simpledeploy/db';
-import { utils } from 'ssh2';
+// ssh2 is CommonJS: Node's ESM loader finds `Client` among its named exports, not `utils`.
+import ssh2 from 'ssh2';
 import type { HostConnections } from './connections';
 import { parseDockerHost } from './docker-host-url';
 import { parseKnownHosts } from './known-hosts';
@@ -96,7 +97,7 @@ function connectionProblems(row: HostRow, input: HostInput): string[] {
         );
   }
   if (input.ssh_private_key) {
-    const parsed = utils.parseKey(input.ssh_private_key);
+    const parsed = ssh2.utils.parseKey(input.ssh_private_key);
     if (parsed instanceof Error)
       problems.push(
         `ssh_private_key cannot be read (${parsed.message}); send an unencrypted OpenSSH or PEM private key`,

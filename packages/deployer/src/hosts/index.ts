@@ -1,6 +1,6 @@
 export { boundSourcesInside } from './bound-sources';
 export { createHostConnections, type HostConnections, hostError } from './connections';
-export { parseDockerHost, type HostAddress } from './docker-host-url';
+export { type HostAddress, parseDockerHost } from './docker-host-url';
 export { createHostHealth, type HostHealth } from './health';
 export {
   createHostService,
