@@ -74,6 +74,7 @@ export async function benchDeploy(env: BenchEnv): Promise<BenchSection> {
     await raw(['up', '-d', '--wait']);
     const rawNoop: number[] = [];
     const sdNoop: number[] = [];
+    let noopLog: string[] = [];
     const last = `d${ROUNDS - 1}`;
     for (let i = 0; i < NOOP_ROUNDS; i++) {
       let t = performance.now();
@@ -84,6 +85,12 @@ export async function benchDeploy(env: BenchEnv): Promise<BenchSection> {
       sdNoop.push(performance.now() - t);
       if (res.json?.deployment?.status !== 'succeeded')
         throw new Error('bench no-op deploy failed');
+      if (i === NOOP_ROUNDS - 1) {
+        const dep = await env.api('GET', `/api/v1/deployments/${res.json.deployment.id}`);
+        noopLog = ((dep.json?.log ?? dep.json?.deployment?.log ?? []) as { text: string }[])
+          .map((l) => l.text)
+          .filter((t) => t.startsWith('$ '));
+      }
     }
     await env.api('DELETE', `/api/v1/stacks/${last}`);
 
@@ -105,9 +112,11 @@ export async function benchDeploy(env: BenchEnv): Promise<BenchSection> {
         '| what | baseline (raw docker compose) | simpledeploy (HTTP API, `?wait=true`) | ratio (median) | target |',
         '|---|---|---|---|---|',
         `| full deploy: \`pull\` + \`up -d --wait\` | median ${ms(r.median)}, p90 ${ms(r.p90)} | median ${ms(s.median)}, p90 ${ms(s.p90)} | **${ratio(s.median, r.median)}** | ≤ 1.10× |`,
-        `| no-op redeploy vs raw no-op \`up -d\` | median ${ms(rn.median)}, p90 ${ms(rn.p90)} | median ${ms(sn.median)}, p90 ${ms(sn.p90)} | **${ratio(sn.median, rn.median)}** | ≤ 3× |`,
+        `| no-op redeploy vs raw no-op \`up -d\` | median ${ms(rn.median)}, p90 ${ms(rn.p90)} | median ${ms(sn.median)}, p90 ${ms(sn.p90)} | **${ratio(sn.median, rn.median)}** | ≤ 1.5× (issue 14): ${sn.median <= 1.5 * rn.median ? 'holds' : '**does not hold**'} |`,
         '',
-        'simpledeploy\'s full deploy adds `config -q` (fail fast before touching containers), version bookkeeping, file writes and a fresh DOCKER_CONFIG; its no-op redeploy skips the config check and the pull when the content equals the running version (`"force": true` pulls), and runs `up -d --remove-orphans --wait`.',
+        "simpledeploy's full deploy adds the host policy (`config --format json` on a fresh copy of the version, then on the deploy dir with the running containers' read-write mounts), version bookkeeping, file writes and a fresh DOCKER_CONFIG. Its no-op redeploy (content equal to the running version; `\"force\": true` pulls) writes the files again, lists the project's containers once (`docker ps -a`: the live mounts for the gate, an interrupted recreate, whether all runs healthy), keeps the gate's verdict when the deploy dir answers every question of the last judgement the same (docs/security.md), runs `up -d --remove-orphans`, and asks nothing more when `up` reported every container `Running` and all were healthy before.",
+        '',
+        `Compose commands of the last no-op redeploy, from its log: ${noopLog.map((l) => `\`${l.replace(/ -f \S+| --env-file \S+/g, '')}\``).join(', ') || '(none logged)'}.`,
       ].join('\n'),
     };
   } finally {

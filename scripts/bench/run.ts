@@ -6,6 +6,7 @@ import { benchDeploy } from './deploy';
 import { type BenchEnv, type BenchSection, startBenchEnv } from './env';
 import { benchStackList, benchWebhooks } from './http-load';
 import { benchIdlePolling } from './idle';
+import { benchPollCost } from './poll-cost';
 import { benchPolling, pollingSection } from './polling';
 import { benchViewers } from './viewers';
 import { benchZeroDowntime } from './zero-downtime';
@@ -20,6 +21,7 @@ const BENCHES: [string, (env: BenchEnv) => Promise<BenchSection>][] = [
   ['stacks', benchStackList],
   ['idle', () => benchIdlePolling()],
   ['polling', async () => pollingSection(await benchPolling())],
+  ['poll-cost', () => benchPollCost()],
 ];
 
 /**
