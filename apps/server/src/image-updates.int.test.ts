@@ -26,6 +26,8 @@ let dockerConfig: string;
 const made: string[] = [];
 const repo = `${registry.host}/sd-updates-${randomBytes(4).toString('hex')}`;
 const ref = `${repo}:live`;
+/** `repo@digest` references the pushes and deploys left in the engine, removed afterwards. */
+const pushed: string[] = [];
 
 /** Pushes a local image under `ref` as the registry's user; returns the manifest digest it got. */
 async function pushAs(source: string): Promise<string> {
@@ -37,6 +39,7 @@ async function pushAs(source: string): Promise<string> {
     .find((d) => d.startsWith(`${repo}@`))
     ?.split('@')[1];
   if (!digest) throw new Error(`no digest for ${ref} after the push: ${stdout}`);
+  pushed.push(`${repo}@${digest}`);
   // The engine keeps no tag for it: a deploy of the new content has to pull.
   await dockerOk(['rmi', ref]);
   return digest;
@@ -60,7 +63,7 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const name of made) await cleanupProject(`${server.prefix}-${name}`);
   await server?.stop();
-  await docker(['rmi', ref]);
+  await docker(['rmi', ref, ...pushed]);
   await rm(dockerConfig, { recursive: true, force: true });
 }, 120_000);
 
