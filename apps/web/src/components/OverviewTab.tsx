@@ -2,6 +2,7 @@ import { useEffect } from 'preact/hooks';
 import { api, type Drift, isGitStack, type Stack } from '../api';
 import { useResource } from '../hooks';
 import { formatDuration, shortSha } from '../lib/format';
+import { swarmNodes } from '../lib/swarm-nodes';
 import { DriftBadge } from './DriftBadge';
 import { Empty, ErrorNote, Loading, StatusBadge, Time } from './ui';
 
@@ -11,6 +12,8 @@ export function OverviewTab({ stack, refreshKey }: { stack: Stack; refreshKey: n
   );
   const drift = useResource(`drift:${stack.id}`, (signal) => api.drift(stack.id, signal));
   const stats = useResource(`stats:${stack.id}`, (signal) => api.stats(stack.id, signal));
+  // A Swarm stack's rows are tasks, each on a node of the Swarm.
+  const swarm = stack.engine === 'swarm';
 
   // Refresh when the parent says something changed.
   useEffect(() => {
@@ -24,7 +27,7 @@ export function OverviewTab({ stack, refreshKey }: { stack: Stack; refreshKey: n
     <div class="overview">
       <section class="panel" aria-labelledby="services-title">
         <div class="panel-head">
-          <h2 id="services-title">Services</h2>
+          <h2 id="services-title">{swarm ? 'Swarm services' : 'Services'}</h2>
           <button
             type="button"
             class="btn btn-sm"
@@ -39,15 +42,19 @@ export function OverviewTab({ stack, refreshKey }: { stack: Stack; refreshKey: n
         ) : null}
         {services.loading && !services.data ? <Loading label="Loading services…" /> : null}
         {services.data && services.data.length === 0 ? (
-          <Empty title="No containers">Nothing of this stack is running on the host.</Empty>
+          <Empty title={swarm ? 'No tasks' : 'No containers'}>
+            Nothing of this stack is running on {swarm ? 'the Swarm' : 'the host'}.
+          </Empty>
         ) : null}
+        {swarm && services.data?.length ? <SwarmNodes rows={services.data} /> : null}
         {services.data?.length ? (
           <div class="table-wrap">
             <table class="table" data-testid="services-table">
               <thead>
                 <tr>
                   <th scope="col">Service</th>
-                  <th scope="col">Container</th>
+                  <th scope="col">{swarm ? 'Task' : 'Container'}</th>
+                  {swarm ? <th scope="col">Node</th> : null}
                   <th scope="col">State</th>
                   <th scope="col">Health</th>
                   <th scope="col">Image</th>
@@ -59,9 +66,14 @@ export function OverviewTab({ stack, refreshKey }: { stack: Stack; refreshKey: n
                     <th scope="row" data-label="Service">
                       {row.service}
                     </th>
-                    <td data-label="Container" class="mono">
+                    <td data-label={swarm ? 'Task' : 'Container'} class="mono">
                       {row.container}
                     </td>
+                    {swarm ? (
+                      <td data-label="Node" class="mono" data-testid="service-node">
+                        {row.node || '—'}
+                      </td>
+                    ) : null}
                     <td data-label="State" class="svc-state">
                       <StatusBadge status={row.state || 'unknown'} />
                     </td>
@@ -199,5 +211,19 @@ function PollHealth({ stack }: { stack: Stack }) {
         </span>
       ) : null}
     </p>
+  );
+}
+
+/** Which nodes a Swarm stack's tasks run on, and how many of them run there. */
+function SwarmNodes({ rows }: { rows: Parameters<typeof swarmNodes>[0] }) {
+  return (
+    <ul class="swarm-nodes" data-testid="swarm-nodes" aria-label="Nodes">
+      {swarmNodes(rows).map((n) => (
+        <li key={n.node} data-testid="swarm-node" data-node={n.node}>
+          <span class="mono">{n.node}</span>: {n.running} of {n.tasks} task
+          {n.tasks === 1 ? '' : 's'} running ({n.services.join(', ')})
+        </li>
+      ))}
+    </ul>
   );
 }
