@@ -459,7 +459,7 @@ export async function startTestHosts(options: StartTestHostsOptions = {}): Promi
     const swarm = options.swarm ? await formSwarm(hosts) : undefined;
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     console.log(
-      `[simpledeploy/testing] ${count} test hosts${swarm ? ' in a Swarm' : ''} on ${network.subnet} ready in ${seconds} s`,
+      `[simpledeploy/testing] ${count} test host${count === 1 ? '' : 's'}${swarm ? ' in a Swarm' : ''} on ${network.subnet} ready in ${seconds} s`,
     );
     return {
       hosts,
