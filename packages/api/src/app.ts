@@ -8,6 +8,7 @@ import { accessLog } from './middleware/access-log';
 import { auditTrail } from './middleware/audit';
 import { accessControl } from './middleware/auth';
 import { authFailureLimit } from './middleware/rate-limit';
+import { containerRoutes } from './routes/containers';
 import { deploymentRoutes } from './routes/deployments';
 import { docsRoutes } from './routes/docs';
 import { eventRoutes } from './routes/events';
@@ -92,6 +93,7 @@ export function createApi(deps: AppDeps) {
     .route('/', hostRoutes(deps.domain))
     .route('/', deploymentRoutes(deps.domain))
     .route('/', logRoutes(deps.domain.deployer, nodeWs.upgradeWebSocket))
+    .route('/', containerRoutes(deps.domain.containers, nodeWs.upgradeWebSocket))
     .route('/', eventRoutes(deps.domain, nodeWs.upgradeWebSocket))
     .route('/', gitopsRoutes(deps.domain, deps.apiKey))
     .route('/', keyRoutes(deps.domain))

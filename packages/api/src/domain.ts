@@ -1,5 +1,6 @@
 import type {
   AuditLog,
+  ContainerService,
   Deployer,
   HostService,
   KeyService,
@@ -22,6 +23,8 @@ export interface DomainDeps {
   deployer: Deployer;
   stacks: StackService;
   lifecycle: Lifecycle;
+  /** Container logs and stats of a stack's services. */
+  containers: ContainerService;
   /** The stored API keys (the key from the environment is apart: AppDeps.apiKey). */
   keys: KeyService;
   /** The Docker hosts stacks run on. */

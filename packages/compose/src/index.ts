@@ -1,5 +1,6 @@
 export * from './args';
 export * from './checks';
+export * from './container-output';
 export * from './drift';
 export * from './image-digests';
 export * from './inline';

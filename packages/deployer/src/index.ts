@@ -11,6 +11,7 @@ export * from './audit-log';
 export * from './change-bus';
 export * from './child-env';
 export * from './compose-session';
+export * from './containers';
 export * from './deployer';
 export * from './git-source';
 export * from './hosts';

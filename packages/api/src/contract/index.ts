@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import type { ErrorBody as ErrorBodySchema } from './common';
+import type * as C from './containers';
 import type * as D from './deployment';
 import type * as Dr from './drift';
 import type * as E from './events';
@@ -19,6 +20,7 @@ import type * as V from './version';
 import type * as W from './webhook';
 
 export * from './common';
+export * from './containers';
 export * from './deployment';
 export * from './drift';
 export * from './events';
@@ -47,6 +49,9 @@ export type StackUpdatedJson = Out<typeof S.StackUpdated>;
 export type StackDeletedJson = Out<typeof S.StackDeleted>;
 export type ServiceRowJson = Out<typeof S.ServiceRow>;
 export type StatsJson = Out<typeof S.Stats>;
+export type ContainerStatsJson = Out<typeof C.ContainerStatsRow>;
+export type ContainerLogLineJson = Out<typeof C.ContainerLogLine>;
+export type ContainerLogMessageJson = Out<typeof C.ContainerLogMessage>;
 export type StackEventJson = Out<typeof S.StackEvent>;
 export type DeploymentJson = Out<typeof D.Deployment>;
 export type DeploymentDetailJson = Out<typeof D.DeploymentDetail>;
