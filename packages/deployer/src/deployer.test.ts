@@ -315,9 +315,13 @@ describe('queue', () => {
     for (let i = 1; i <= 5; i++)
       names.set((await t.stacks.create({ name: `s${i}`, compose: compose('v1') })).id, `s${i}`);
     const startOrder: string[] = [];
+    const started = new Set<string>();
     t.deployer.onChange((e) => {
-      if (e.type === 'deployment' && e.deployment.status === 'running')
-        startOrder.push(names.get(e.deployment.stack_id) ?? '');
+      // A running deployment is announced again once its version is resolved: count starts.
+      if (e.type !== 'deployment' || e.deployment.status !== 'running') return;
+      if (started.has(e.deployment.id)) return;
+      started.add(e.deployment.id);
+      startOrder.push(names.get(e.deployment.stack_id) ?? '');
     });
     const deps = [1, 2, 3, 4, 5].map(
       (i) => t.deployer.deploy(`s${i}`, { trigger: 'manual' }).deployment,
