@@ -11,7 +11,7 @@ import { createStackLocator } from './stack-locator';
 import { createStackService } from './stack-service';
 
 /** Deployments no request asked for: the audit log records them as the system's actions. */
-const SYSTEM_TRIGGERS = new Set(['poll', 'drift']);
+const SYSTEM_TRIGGERS = new Set(['poll', 'drift', 'image_update']);
 
 /**
  * Wires the deployer, the stack service, lifecycle commands, API keys and the audit log
