@@ -8,6 +8,7 @@ import { links } from './lib/route';
 import { LiveChannel, type LiveMode } from './live';
 import { AuditPage } from './pages/AuditPage';
 import { DeploymentPage } from './pages/DeploymentPage';
+import { HostsPage } from './pages/HostsPage';
 import { NewStackPage } from './pages/NewStackPage';
 import { NotifiersPage } from './pages/NotifiersPage';
 import { SignIn } from './pages/SignIn';
@@ -109,6 +110,9 @@ function Shell({ token, signOut }: { token: string; signOut: (reason?: string) =
     case 'notifiers':
       page = <NotifiersPage />;
       break;
+    case 'hosts':
+      page = <HostsPage />;
+      break;
     case 'stack':
       page = <StackPage key={route.stack} stack={route.stack} tab={route.tab} />;
       break;
@@ -156,6 +160,13 @@ function Shell({ token, signOut }: { token: string; signOut: (reason?: string) =
               New stack
             </a>
           ) : null}
+          <a
+            href={links.hosts()}
+            aria-current={route.page === 'hosts' ? 'page' : undefined}
+            data-testid="nav-hosts"
+          >
+            Hosts
+          </a>
           <a
             href={links.audit()}
             aria-current={route.page === 'audit' ? 'page' : undefined}

@@ -12,6 +12,8 @@ import type {
   DeployResultJson,
   DriftItemJson,
   DriftJson,
+  HostCreateJson,
+  HostJson,
   KeyJson,
   LogLineJson,
   LogMessageJson,
@@ -55,6 +57,9 @@ export type StackInput = StackInputJson;
 /** The signed-in key (GET /api/v1/keys/self): its name, role and stacks, never its material. */
 export type KeyInfo = KeyJson;
 export type Role = KeyJson['role'];
+/** A Docker host with its last health check (GET /api/v1/hosts). */
+export type Host = HostJson;
+
 /** One entry of GET /api/v1/audit. */
 export type AuditEntry = AuditEntryJson;
 /** A notifier (GET /api/v1/notifiers): its URL masked, its secret only as has_secret. */
@@ -265,6 +270,16 @@ export const api = {
   },
   stats: (stack: string, signal?: AbortSignal) =>
     request<Stats>(`${base}/stacks/${enc(stack)}/stats`, { signal }),
+  hosts: (signal?: AbortSignal) => request<{ hosts: Host[] }>(`${base}/hosts`, { signal }),
+  createHost: (body: HostCreateJson) =>
+    request<{ host: Host }>(`${base}/hosts`, { method: 'POST', body }),
+  deleteHost: (id: string) =>
+    request<{ deleted: true }>(`${base}/hosts/${enc(id)}`, { method: 'DELETE' }),
+  moveStack: (stack: string, host: string) =>
+    request<{ deployment: Deployment }>(`${base}/stacks/${enc(stack)}/move`, {
+      method: 'POST',
+      body: { host },
+    }),
   notifiers: (signal?: AbortSignal) =>
     request<{ notifiers: Notifier[] }>(`${base}/notifiers`, { signal }),
   createNotifier: (body: NotifierCreate) =>

@@ -19,6 +19,8 @@ export const stackFixture = (over: Partial<Stack> = {}): Stack => ({
   service_filter: [],
   policy_exceptions: [],
   update_order: 'stop-first',
+  host: 'local',
+  engine: 'compose',
   auto_deploy: false,
   reconcile_interval_seconds: 0,
   auto_rollback: true,

@@ -1,5 +1,5 @@
 // Hash routes, so the server needs no index.html fallback: #/, #/new,
-// #/stacks/<id>[/<tab>], #/deployments/<id>, #/audit, #/notifiers.
+// #/stacks/<id>[/<tab>], #/deployments/<id>, #/audit, #/notifiers, #/hosts.
 
 export const STACK_TABS = ['overview', 'deployments', 'versions', 'settings'] as const;
 export type StackTab = (typeof STACK_TABS)[number];
@@ -9,6 +9,7 @@ export type Route =
   | { page: 'new' }
   | { page: 'audit' }
   | { page: 'notifiers' }
+  | { page: 'hosts' }
   | { page: 'stack'; stack: string; tab: StackTab }
   | { page: 'deployment'; id: string }
   | { page: 'not_found'; path: string };
@@ -20,6 +21,7 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === 'new' && parts.length === 1) return { page: 'new' };
   if (parts[0] === 'audit' && parts.length === 1) return { page: 'audit' };
   if (parts[0] === 'notifiers' && parts.length === 1) return { page: 'notifiers' };
+  if (parts[0] === 'hosts' && parts.length === 1) return { page: 'hosts' };
   if (parts[0] === 'stacks' && parts[1] && parts.length <= 3) {
     const tab = (parts[2] ?? 'overview') as StackTab;
     if (STACK_TABS.includes(tab)) return { page: 'stack', stack: parts[1], tab };
@@ -40,6 +42,8 @@ export function href(route: Route): string {
       return '#/audit';
     case 'notifiers':
       return '#/notifiers';
+    case 'hosts':
+      return '#/hosts';
     case 'stack':
       return `#/stacks/${encodeURIComponent(route.stack)}${route.tab === 'overview' ? '' : `/${route.tab}`}`;
     case 'deployment':
@@ -54,6 +58,7 @@ export const links = {
   newStack: () => href({ page: 'new' }),
   audit: () => href({ page: 'audit' }),
   notifiers: () => href({ page: 'notifiers' }),
+  hosts: () => href({ page: 'hosts' }),
   stack: (stack: string, tab: StackTab = 'overview') => href({ page: 'stack', stack, tab }),
   deployment: (id: string) => href({ page: 'deployment', id }),
 };

@@ -88,6 +88,11 @@ export function StackPage({ stack: ref, tab }: { stack: string; tab: StackTab })
             ) : (
               'inline compose'
             )}
+            {' · on '}
+            <a href={links.hosts()} data-testid="stack-host">
+              {s.host}
+            </a>
+            {s.engine === 'swarm' ? ' (swarm)' : null}
             {' · version '}
             <span
               class="mono"
