@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRedactor, createSecretBox, silentLogger } from '@simpledeploy/core';
-import { createTestDb, insertDeployment, listVersions } from '@simpledeploy/db';
+import { createTestDb, insertDeployment, insertHost, listVersions } from '@simpledeploy/db';
 import {
   composeSubcommand,
   createFakeClock,
@@ -344,6 +344,40 @@ describe('queue', () => {
     // Started in the order they were queued (their `up` calls may then interleave).
     expect(startOrder).toEqual(['s1', 's2', 's3', 's4', 's5']);
     expect(t.runner.maxAlive).toBe(3);
+  });
+
+  it("holds a host's own cap under the global one, and runs each stack's commands against its host", async () => {
+    const t = setup();
+    const g = gate();
+    t.runner.on(sub('up'), { until: g.promise });
+    const at = '2026-01-01T00:00:00.000Z';
+    insertHost(t.db, {
+      id: 'host_other',
+      name: 'other',
+      dockerHost: 'unix:///run/other-engine.sock',
+      maxConcurrentDeploys: 1,
+      createdAt: at,
+      updatedAt: at,
+    });
+    await t.stacks.create({ name: 'a', compose: compose('v1'), host: 'other' });
+    await t.stacks.create({ name: 'b', compose: compose('v1'), host: 'other' });
+    await t.stacks.create({ name: 'c', compose: compose('v1') });
+    const deps = ['a', 'b', 'c'].map((n) => t.deployer.deploy(n, { trigger: 'manual' }).deployment);
+    await until(() => t.runner.alive === 2);
+    for (let i = 0; i < 20; i++) await flush();
+    // One on the capped host, one on local; b waits for its host, not for a global slot.
+    expect(t.runner.alive).toBe(2);
+    expect(upProjects(t.runner).sort()).toEqual(['simpledeploy-a', 'simpledeploy-c']);
+    expect(t.deployer.getDeployment(deps[1]?.id as string).status).toBe('queued');
+    g.open();
+    const done = await Promise.all(deps.map((d) => t.deployer.waitFor(d.id)));
+    expect(done.map((d) => d.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+    const hostOf = (project: string) =>
+      t.runner.calls.find((c) => composeSubcommand(c.args) === 'up' && c.args[2] === project)
+        ?.options.env?.DOCKER_HOST;
+    expect(hostOf('simpledeploy-a')).toBe('unix:///run/other-engine.sock');
+    expect(hostOf('simpledeploy-b')).toBe('unix:///run/other-engine.sock');
+    expect(hostOf('simpledeploy-c')).toBeUndefined();
   });
 
   it('never runs two deployments of one stack at once, and coalesces a third trigger into the queued one', async () => {
