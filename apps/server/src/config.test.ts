@@ -23,6 +23,8 @@ describe('loadConfig', () => {
       dataDir: '/srv/data',
       maxConcurrentDeploys: 3,
       auditRetentionDays: 90,
+      deploymentRetentionDays: 90,
+      deploymentKeepPerStack: 200,
       projectPrefix: 'simpledeploy',
       dockerHost: undefined,
       logLevel: 'info',

@@ -42,6 +42,14 @@ export interface Config {
   maxConcurrentDeploys: number;
   /** Days the audit log keeps an entry (SIMPLEDEPLOY_AUDIT_RETENTION_DAYS); 0 keeps every one. */
   auditRetentionDays: number;
+  /**
+   * Days a finished deployment and its log are kept (SIMPLEDEPLOY_DEPLOYMENT_RETENTION_DAYS,
+   * default 90; 0: no age limit). Each stack's latest, last succeeded and current version's
+   * deployments are always kept.
+   */
+  deploymentRetentionDays: number;
+  /** Deployments a stack keeps at most (SIMPLEDEPLOY_DEPLOYMENT_KEEP_PER_STACK, default 200; 0: no limit). */
+  deploymentKeepPerStack: number;
   /** Seconds between health checks of every host (SIMPLEDEPLOY_HOST_CHECK_INTERVAL_SECONDS). */
   hostCheckIntervalSeconds: number;
   projectPrefix: string;
@@ -137,6 +145,8 @@ const schema = z.object({
   ),
   SIMPLEDEPLOY_MAX_CONCURRENT_DEPLOYS: integer(1, 64, 3),
   SIMPLEDEPLOY_AUDIT_RETENTION_DAYS: integer(0, 36500, 90),
+  SIMPLEDEPLOY_DEPLOYMENT_RETENTION_DAYS: integer(0, 36500, 90),
+  SIMPLEDEPLOY_DEPLOYMENT_KEEP_PER_STACK: integer(0, 1_000_000, 200),
   SIMPLEDEPLOY_HOST_CHECK_INTERVAL_SECONDS: integer(2, 86400, 30),
   SIMPLEDEPLOY_PROJECT_PREFIX: checked(
     (v) => PROJECT_PREFIX.test(v),
@@ -211,6 +221,8 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       .filter(isPolicyRule),
     maxConcurrentDeploys: e.SIMPLEDEPLOY_MAX_CONCURRENT_DEPLOYS,
     auditRetentionDays: e.SIMPLEDEPLOY_AUDIT_RETENTION_DAYS,
+    deploymentRetentionDays: e.SIMPLEDEPLOY_DEPLOYMENT_RETENTION_DAYS,
+    deploymentKeepPerStack: e.SIMPLEDEPLOY_DEPLOYMENT_KEEP_PER_STACK,
     hostCheckIntervalSeconds: e.SIMPLEDEPLOY_HOST_CHECK_INTERVAL_SECONDS,
     projectPrefix: e.SIMPLEDEPLOY_PROJECT_PREFIX ?? 'simpledeploy',
     dockerHost: e.DOCKER_HOST,

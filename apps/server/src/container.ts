@@ -24,6 +24,7 @@ import {
   migrate,
 } from '@simpledeploy/db';
 import {
+  createDeploymentRetention,
   createGitSourceResolver,
   createPromMetrics,
   createServices,
@@ -315,6 +316,11 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
     }
   };
   let auditPruning: NodeJS.Timeout | undefined;
+  // Deployments and their logs past retention go once the server listens, then every 6 hours.
+  const retention = createDeploymentRetention(
+    { db: db.db, clock, logger },
+    { days: config.deploymentRetentionDays, keepPerStack: config.deploymentKeepPerStack },
+  );
 
   let server: Server | undefined;
   let stopping: Promise<void> | undefined;
@@ -359,6 +365,7 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
         s.once('listening', () => {
           s.off('error', reject);
           s.on('error', (error) => logger.error('HTTP server error', { error }));
+          retention.start();
           resolve(s.address() as AddressInfo);
         });
       });
@@ -375,6 +382,7 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
         await updateScheduler.stop();
         services.hostHealth.stop();
         clearInterval(auditPruning);
+        await retention.stop();
         // Running deployments end as interrupted, which also ends `?wait=true` requests.
         await services.deployer.shutdown(opts.deployShutdownMs ?? 15_000);
         await services.connections.close();

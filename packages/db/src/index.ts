@@ -9,6 +9,7 @@ export * from './repos/hosts';
 export * from './repos/notification-deliveries';
 export * from './repos/notifiers';
 export * from './repos/secrets';
+export * from './repos/deployment-retention';
 export * from './repos/stack-list';
 export * from './repos/stacks';
 export * from './repos/versions';

@@ -13,6 +13,7 @@ export * from './child-env';
 export * from './compose-session';
 export * from './containers';
 export * from './deployer';
+export * from './deployment-retention';
 export * from './git-source';
 export * from './hosts';
 export * from './lifecycle';
