@@ -1,3 +1,4 @@
+import type { NotificationEvent } from '@simpledeploy/core';
 import { useState } from 'preact/hooks';
 import {
   api,
@@ -23,7 +24,7 @@ const KINDS: { kind: Notifier['kind']; label: string; url: string }[] = [
   { kind: 'email', label: 'E-mail (SMTP)', url: 'smtps://user:password@smtp.example.com:465' },
 ];
 
-/** api.md's events, in the order people think of them. */
+/** api.md's events, in the order people think of them (the same list as core's NOTIFICATION_EVENTS). */
 const EVENTS = [
   'deployment.succeeded',
   'deployment.failed',
@@ -33,7 +34,13 @@ const EVENTS = [
   'update.available',
   'poll.failing',
   'host.unreachable',
-] as const;
+] as const satisfies readonly NotificationEvent[];
+/** A new event in core that the form does not offer breaks this build. */
+export const OFFERS_EVERY_EVENT: [Exclude<NotificationEvent, (typeof EVENTS)[number]>] extends [
+  never,
+]
+  ? true
+  : false = true;
 
 const BADGE: Record<NotificationDelivery['status'], string> = {
   delivered: 'succeeded',
