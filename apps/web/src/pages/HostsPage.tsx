@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type Host } from '../api';
 import { Empty, ErrorNote, Field, Loading, Time } from '../components/ui';
 import { useApp } from '../context';
@@ -19,6 +19,8 @@ function HealthBadge({ host }: { host: Host }) {
   );
 }
 
+const UNCHECKED_REFRESH_MS = 2_000;
+
 /** Hosts (api.md "Hosts"): the engines stacks run on, their health, a form to add one. */
 export function HostsPage() {
   const { me, toast } = useApp();
@@ -32,6 +34,17 @@ export function HostsPage() {
     toast(`Deleted ${h.name}.`, 'success');
   });
   const hosts = list.data ?? [];
+  // A host added a moment ago (or the server just started) is checked in the background:
+  // ask again every few seconds until every host has an answer, instead of showing
+  // "not checked yet" until the user reloads.
+  const unchecked = hosts.some((h) => h.reachable === null);
+  const reload = useRef(list.reload);
+  reload.current = list.reload;
+  useEffect(() => {
+    if (!unchecked) return;
+    const timer = setInterval(() => reload.current(), UNCHECKED_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [unchecked]);
   return (
     <section class="page" aria-labelledby="hosts-title">
       <div class="page-head">
