@@ -14,6 +14,7 @@ import type {
   DriftJson,
   HostCreateJson,
   HostJson,
+  ImageUpdatesJson,
   KeyJson,
   LogLineJson,
   LogMessageJson,
@@ -46,6 +47,7 @@ export type VersionDetail = VersionDetailJson;
 export type ServiceRow = ServiceRowJson;
 export type DriftService = DriftItemJson;
 export type Drift = DriftJson;
+export type ImageUpdates = ImageUpdatesJson;
 export type Stats = StatsJson;
 /** The commands the UI offers (the API has scale, pause and unpause too). */
 export type ControlCommand = Extract<
@@ -259,6 +261,9 @@ export const api = {
     request<{ services: ServiceRow[] }>(`${base}/stacks/${enc(stack)}/services`, { signal }),
   drift: (stack: string, signal?: AbortSignal) =>
     request<Drift>(`${base}/stacks/${enc(stack)}/drift`, { signal }),
+  /** Asks the registries now whether the stack's tags point at newer images. */
+  updates: (stack: string, signal?: AbortSignal) =>
+    request<ImageUpdates>(`${base}/stacks/${enc(stack)}/updates`, { signal }),
   self: (signal?: AbortSignal) => request<{ key: KeyInfo }>(`${base}/keys/self`, { signal }),
   audit: (filter: { stack?: string; key?: string; limit?: number }, signal?: AbortSignal) => {
     const q = new URLSearchParams();

@@ -4,6 +4,7 @@ import { useResource } from '../hooks';
 import { formatDuration, shortSha } from '../lib/format';
 import { swarmNodes } from '../lib/swarm-nodes';
 import { DriftBadge } from './DriftBadge';
+import { ImageUpdatesPanel } from './ImageUpdatesPanel';
 import { Empty, ErrorNote, Loading, StatusBadge, Time } from './ui';
 
 export function OverviewTab({ stack, refreshKey }: { stack: Stack; refreshKey: number }) {
@@ -111,6 +112,8 @@ export function OverviewTab({ stack, refreshKey }: { stack: Stack; refreshKey: n
         {drift.loading && !drift.data ? <Loading label="Checking drift…" /> : null}
         {drift.data ? <DriftDetails drift={drift.data} git={isGitStack(stack)} /> : null}
       </section>
+
+      <ImageUpdatesPanel stack={stack} />
 
       <section class="panel" aria-labelledby="stats-title">
         <h2 id="stats-title">Deployments</h2>

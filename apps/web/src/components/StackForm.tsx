@@ -180,6 +180,33 @@ export function StackForm({
             onClear={(v) => set('clear_repo_token', v)}
             error={errs.repo_token}
           />
+          <Field
+            label="Commit status"
+            id="f-commit_status"
+            error={errs.commit_status}
+            hint="Deployment results on the commit, with the git token. Auto: github.com, gitlab.com, codeberg.org, gitea.com."
+          >
+            <select
+              id="f-commit_status"
+              name="commit_status"
+              value={form.commit_status}
+              onChange={(e) => set('commit_status', e.currentTarget.value as Form['commit_status'])}
+            >
+              <option value="auto">auto (from the repository host)</option>
+              <option value="github">GitHub</option>
+              <option value="gitea">Gitea / Forgejo</option>
+              <option value="gitlab">GitLab</option>
+              <option value="off">off</option>
+            </select>
+          </Field>
+          <Field
+            label="Git host API URL"
+            id="f-commit_status_api_url"
+            error={errs.commit_status_api_url}
+            hint="Self-hosted only, e.g. https://git.example.com/api/v1; empty: the host's usual path."
+          >
+            <input {...text('commit_status_api_url')} spellcheck={false} />
+          </Field>
         </div>
       )}
 
@@ -223,6 +250,20 @@ export function StackForm({
             />
           </Field>
           <Field
+            label="Check images every (seconds)"
+            id="f-update_check_interval_seconds"
+            error={errs.update_check_interval_seconds}
+            hint="How often to ask the registry whether the tags point at newer images; 0 = never."
+          >
+            <input
+              {...text('update_check_interval_seconds')}
+              type="number"
+              min={0}
+              step={1}
+              inputMode="numeric"
+            />
+          </Field>
+          <Field
             label="Deploy timeout (seconds)"
             id="f-deploy_timeout_seconds"
             error={errs.deploy_timeout_seconds}
@@ -255,6 +296,15 @@ export function StackForm({
                 data-testid="auto-rollback"
               />
               Roll back automatically when a deploy fails
+            </label>
+            <label class="check">
+              <input
+                type="checkbox"
+                checked={form.auto_update}
+                onChange={(e) => set('auto_update', e.currentTarget.checked)}
+                data-testid="auto-update"
+              />
+              Deploy newer images of the same tags automatically
             </label>
           </div>
         </div>

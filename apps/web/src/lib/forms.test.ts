@@ -32,6 +32,8 @@ describe('stackInput', () => {
       auto_deploy: false,
       reconcile_interval_seconds: 0,
       auto_rollback: true,
+      auto_update: false,
+      update_check_interval_seconds: 0,
     });
   });
 

@@ -65,6 +65,10 @@ export interface StackForm {
   /** Empty: the server's default. */
   deploy_timeout_seconds: string;
   auto_rollback: boolean;
+  auto_update: boolean;
+  update_check_interval_seconds: string;
+  commit_status: NonNullable<StackInput['commit_status']>;
+  commit_status_api_url: string;
   repo_username: string;
   docker_registry: string;
   docker_username: string;
@@ -94,6 +98,10 @@ export function formFromStack(s: Stack | null): StackForm {
     deploy_timeout_seconds:
       s?.deploy_timeout_seconds == null ? '' : String(s.deploy_timeout_seconds),
     auto_rollback: s?.auto_rollback ?? true,
+    auto_update: s?.auto_update ?? false,
+    update_check_interval_seconds: String(s?.update_check_interval_seconds ?? 0),
+    commit_status: s?.commit_status ?? 'auto',
+    commit_status_api_url: s?.commit_status_api_url ?? '',
     repo_username: s?.repo_username ?? '',
     docker_registry: s?.docker_registry ?? '',
     docker_username: s?.docker_username ?? '',
@@ -131,6 +139,10 @@ export function stackInput(
   if (!Number.isInteger(interval) || interval < 0) {
     errors.reconcile_interval_seconds = 'Enter a whole number of seconds (0 = never).';
   }
+  const updateEvery = Number(form.update_check_interval_seconds || 0);
+  if (!Number.isInteger(updateEvery) || updateEvery < 0 || (updateEvery > 0 && updateEvery < 10)) {
+    errors.update_check_interval_seconds = 'Enter 0 (never) or a whole number of seconds from 10.';
+  }
   const timeoutText = form.deploy_timeout_seconds.trim();
   const timeout = timeoutText === '' ? undefined : Number(timeoutText);
   if (timeout !== undefined && !(Number.isInteger(timeout) && timeout >= 10 && timeout <= 86_400)) {
@@ -161,6 +173,14 @@ export function stackInput(
       ? { deploy_timeout_seconds: timeout }
       : {}),
     auto_rollback: form.auto_rollback,
+    auto_update: form.auto_update,
+    update_check_interval_seconds: Number.isInteger(updateEvery) ? updateEvery : 0,
+    ...(source === 'git'
+      ? {
+          commit_status: form.commit_status,
+          commit_status_api_url: orNull(form.commit_status_api_url),
+        }
+      : {}),
     docker_registry: orNull(form.docker_registry),
     docker_username: orNull(form.docker_username),
   };

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, type Drift, isGitStack, type Stack } from '../api';
 import { DriftBadge } from '../components/DriftBadge';
+import { UpdateBadge } from '../components/UpdateBadge';
 import { Empty, ErrorNote, Loading, StatusBadge, Time } from '../components/ui';
 import { useApp, useLive } from '../context';
 import { useResource } from '../hooks';
@@ -95,7 +96,8 @@ function StackRow({
       <th scope="row" data-label="Stack">
         <a href={links.stack(s.name)} class="stack-link" data-testid="stack-link">
           {s.name}
-        </a>
+        </a>{' '}
+        <UpdateBadge stack={s} />
         <span class="sub muted">{isGitStack(s) ? sourceLabel(s) : 'inline compose'}</span>
       </th>
       <td data-label="Status">
