@@ -11,7 +11,7 @@ const SECRET_KEY = 'unit-test-key';
 const API_KEY = 'server-api-key-123';
 const STACK_TOKEN = 'stack-token-abcdef';
 
-function setup(answers: SendResult[] = []) {
+function setup(answers: SendResult[] = [], opts: { keepDeliveries?: number } = {}) {
   const { db, sqlite } = createTestDb();
   const clock = createFakeClock();
   const box = createSecretBox(SECRET_KEY);
@@ -32,7 +32,8 @@ function setup(answers: SendResult[] = []) {
     redact: createRedactor([API_KEY, STACK_TOKEN]),
     transport,
     retry: { maxAttempts: 3, baseDelayMs: 1_000, maxDelayMs: 60_000, timeoutMs: 1_000 },
-    ids: () => `id-${++n}`,
+    ids: (prefix) => `${prefix}-${String(++n).padStart(4, '0')}`,
+    ...opts,
     random: () => 1,
   });
   const now = clock.now().toISOString();
@@ -295,5 +296,42 @@ describe('publish and the outbox', () => {
     const { sqlite, notifications } = setup();
     sqlite.close();
     expect(notifications.publish({ event: 'drift.detected', message: 'x' })).toBe(0);
+  });
+
+  it('keeps at most keepDeliveries finished rows, the newest', async () => {
+    const { db, clock, notifications } = setup([], { keepDeliveries: 3 });
+    const n = notifications.notifiers.create(hook);
+    notifications.start();
+    for (const m of ['a', 'b', 'c', 'd', 'e']) {
+      notifications.publish({ event: 'deployment.failed', stack: 'web', message: m });
+      await flush();
+      await clock.advance(1);
+    }
+    await notifications.stop();
+    expect(notifications.prune()).toBe(2);
+    expect(listNotificationDeliveries(db, n.id, 10).map((d) => d.payload.message)).toEqual([
+      'e',
+      'd',
+      'c',
+    ]);
+  });
+
+  it("stores a transport's error without the notifier's URL", async () => {
+    const { db, notifications } = setup([
+      {
+        ok: false,
+        status: null,
+        error: 'Failed to parse URL from https://hooks.example/in?token=query-secret-1',
+        permanent: false,
+      },
+    ]);
+    const n = notifications.notifiers.create(hook);
+    notifications.start();
+    notifications.publish({ event: 'deployment.failed', stack: 'web', message: 'x' });
+    await flush();
+    const [row] = listNotificationDeliveries(db, n.id, 1);
+    expect(row?.lastError).toContain('***');
+    expect(row?.lastError).not.toContain('query-secret-1');
+    await notifications.stop();
   });
 });

@@ -17,11 +17,26 @@ export interface NotificationsDeps {
   retry?: Partial<RetryPolicy>;
   /** Delivered and failed rows older than this are deleted. Default 7 days. */
   retentionMs?: number;
-  ids?: () => string;
+  /** At most this many delivered and failed rows are kept, newest first. Default 10 000. */
+  keepDeliveries?: number;
+  /** Ids by kind: `ntf` a notifier, `dlv` a delivery, `msg` a notification. */
+  ids?: (prefix: IdPrefix) => string;
   random?: () => number;
 }
 
 const DAY = 24 * 60 * 60 * 1000;
+
+export type IdPrefix = 'ntf' | 'dlv' | 'msg';
+
+/** `<prefix>_<time><random>`: ids that sort by creation, so deliveries of one instant keep their order. */
+export function timeOrderedIds(clock: Clock): (prefix: IdPrefix) => string {
+  let counter = 0;
+  return (prefix) => {
+    counter = (counter + 1) % 1296;
+    const time = clock.now().getTime().toString(36).padStart(9, '0');
+    return `${prefix}_${time}${counter.toString(36).padStart(2, '0')}${randomUUID().replace(/-/g, '').slice(0, 10)}`;
+  };
+}
 
 /**
  * Notifications as one object: `publish` (the Notify port other services call), the
@@ -29,7 +44,7 @@ const DAY = 24 * 60 * 60 * 1000;
  * stopped by the server.
  */
 export function createNotifications(deps: NotificationsDeps) {
-  const ids = deps.ids ?? randomUUID;
+  const ids = deps.ids ?? timeOrderedIds(deps.clock);
   const logger = deps.logger.child({ component: 'notify' });
   const retry = { ...DEFAULT_RETRY, ...deps.retry };
   const retentionMs = deps.retentionMs ?? 7 * DAY;
@@ -65,7 +80,7 @@ export function createNotifications(deps: NotificationsDeps) {
   const prune = (): number => {
     try {
       const before = new Date(deps.clock.now().getTime() - retentionMs).toISOString();
-      const n = pruneNotificationDeliveries(deps.db, before);
+      const n = pruneNotificationDeliveries(deps.db, before, deps.keepDeliveries ?? 10_000);
       if (n > 0) logger.info('pruned old notification deliveries', { deliveries: n });
       return n;
     } catch (error) {

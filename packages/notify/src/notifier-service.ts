@@ -105,7 +105,7 @@ export interface NotifierServiceDeps {
   db: Db;
   clock: Clock;
   secrets: SecretBox;
-  ids: () => string;
+  ids: (prefix: 'ntf') => string;
   publisher: Publisher;
   worker: DeliveryWorker;
 }
@@ -229,7 +229,9 @@ export function createNotifierService(deps: NotifierServiceDeps) {
       const cols = columns(input);
       assertFreeName(cols.name);
       const now = clock.now().toISOString();
-      return view(insertNotifier(db, { ...cols, id: deps.ids(), createdAt: now, updatedAt: now }));
+      return view(
+        insertNotifier(db, { ...cols, id: deps.ids('ntf'), createdAt: now, updatedAt: now }),
+      );
     },
 
     /** Fields left out keep their values; `secret: null` removes the secret. */

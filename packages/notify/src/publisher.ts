@@ -26,7 +26,7 @@ export interface PublisherDeps {
   secrets: SecretBox;
   /** Covers the server's keys and every stack's secrets. */
   redact: Redact;
-  ids: () => string;
+  ids: (prefix: 'dlv' | 'msg') => string;
   /** Called after rows were written, so the worker looks at once. */
   onQueued: () => void;
 }
@@ -84,7 +84,7 @@ export function createPublisher(deps: PublisherDeps) {
     const stack = resolveStack(n.stack);
     const host = n.host ?? null;
     const message: NotificationMessage = {
-      notification_id: deps.ids(),
+      notification_id: deps.ids('msg'),
       event: n.event,
       at: clock.now().toISOString(),
       title: titleFor(n.event, stack, host),
@@ -101,7 +101,7 @@ export function createPublisher(deps: PublisherDeps) {
   function queue(rows: NotifierRow[], message: NotificationMessage, kick = true): string[] {
     const now = clock.now().toISOString();
     const outbox: NewNotificationDeliveryRow[] = rows.map((r) => ({
-      id: deps.ids(),
+      id: deps.ids('dlv'),
       notifierId: r.id,
       event: message.event,
       stackId: message.stack?.id ?? null,

@@ -1,4 +1,12 @@
-import type { Clock, Logger, Redact, SecretBox, TimerHandle } from '@simpledeploy/core';
+import {
+  type Clock,
+  composeRedactors,
+  createRedactor,
+  type Logger,
+  type Redact,
+  type SecretBox,
+  type TimerHandle,
+} from '@simpledeploy/core';
 import {
   claimNotificationDelivery,
   type Db,
@@ -11,7 +19,7 @@ import {
 } from '@simpledeploy/db';
 import type { NotificationMessage } from './message';
 import { render } from './render';
-import { targetOf } from './targets';
+import { notifierSecrets, targetOf } from './targets';
 import type { Transport } from './transport';
 
 export interface RetryPolicy {
@@ -24,8 +32,9 @@ export interface RetryPolicy {
   timeoutMs: number;
 }
 
+/** 20 attempts over about 3 to 6 hours: a receiver down for an afternoon still gets its messages. */
 export const DEFAULT_RETRY: RetryPolicy = {
-  maxAttempts: 8,
+  maxAttempts: 20,
   baseDelayMs: 5_000,
   maxDelayMs: 30 * 60_000,
   timeoutMs: 10_000,
@@ -83,15 +92,15 @@ export function createDeliveryWorker(deps: WorkerDeps) {
     if (!notifier) return undefined;
     const attempts = row.attempts + 1;
     let result: Awaited<ReturnType<Transport['send']>>;
+    // A transport's error may quote the URL, which is this notifier's credential.
+    let redact = deps.redact;
     try {
-      const out = render(
-        targetOf(notifier, deps.secrets),
-        row.payload as unknown as NotificationMessage,
-        {
-          deliveryId: row.id,
-          timestamp: Math.floor(now / 1000),
-        },
-      );
+      const target = targetOf(notifier, deps.secrets);
+      redact = composeRedactors(createRedactor(notifierSecrets(target)), deps.redact);
+      const out = render(target, row.payload as unknown as NotificationMessage, {
+        deliveryId: row.id,
+        timestamp: Math.floor(now / 1000),
+      });
       result = await deps.transport.send(out, retry.timeoutMs);
     } catch (error) {
       result = {
@@ -112,7 +121,7 @@ export function createDeliveryWorker(deps: WorkerDeps) {
         nextAttemptAt: iso(done),
       });
     }
-    const error = deps.redact(result.error).slice(0, 500);
+    const error = redact(result.error).slice(0, 500);
     const giveUp = result.permanent || attempts >= retry.maxAttempts;
     const delay = Math.max(
       backoffMs(attempts, retry, deps.random),

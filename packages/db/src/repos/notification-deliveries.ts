@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, lte, ne, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, lte, ne, notInArray, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import {
   type NewNotificationDeliveryRow,
@@ -92,14 +92,25 @@ export const listNotificationDeliveries = (
     .limit(limit)
     .all();
 
-/** Deletes finished (delivered or failed) deliveries created before `before`; returns how many. */
-export const pruneNotificationDeliveries = (db: Db, before: string): number =>
-  db
+/**
+ * Deletes finished (delivered or failed) deliveries created before `before`, and beyond
+ * the newest `keep` finished ones; pending rows stay. Returns how many went.
+ */
+export function pruneNotificationDeliveries(db: Db, before: string, keep: number): number {
+  const finished = ne(notificationDeliveries.status, 'pending');
+  const old = db
     .delete(notificationDeliveries)
-    .where(
-      and(
-        ne(notificationDeliveries.status, 'pending'),
-        lte(notificationDeliveries.createdAt, before),
-      ),
-    )
+    .where(and(finished, lte(notificationDeliveries.createdAt, before)))
     .run().changes;
+  const newest = db
+    .select({ id: notificationDeliveries.id })
+    .from(notificationDeliveries)
+    .where(finished)
+    .orderBy(desc(notificationDeliveries.createdAt), desc(notificationDeliveries.id))
+    .limit(keep);
+  const over = db
+    .delete(notificationDeliveries)
+    .where(and(finished, notInArray(notificationDeliveries.id, newest)))
+    .run().changes;
+  return old + over;
+}
