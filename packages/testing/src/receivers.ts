@@ -362,8 +362,7 @@ export function ntfyRequestProblems(req: ReceivedRequest, token?: string): strin
   if (priority !== undefined && !NTFY_PRIORITIES.has(priority))
     problems.push(`priority ${priority} is not 1-5 or a priority name`);
   const tags = h('x-tags', 'tags', 'tag', 'ta');
-  if (tags?.split(',').some((t) => t.trim() === ''))
-    problems.push('tags has an empty tag');
+  if (tags?.split(',').some((t) => t.trim() === '')) problems.push('tags has an empty tag');
   if (token !== undefined && req.headers.authorization !== `Bearer ${token}`)
     problems.push('no Authorization: Bearer <token>');
   return problems;

@@ -7,6 +7,7 @@ describe('parseRoute', () => {
     expect(parseRoute('#/')).toEqual({ page: 'stacks' });
     expect(parseRoute('#/new')).toEqual({ page: 'new' });
     expect(parseRoute('#/audit')).toEqual({ page: 'audit' });
+    expect(parseRoute('#/notifiers')).toEqual({ page: 'notifiers' });
     expect(parseRoute('#/stacks/web')).toEqual({ page: 'stack', stack: 'web', tab: 'overview' });
     expect(parseRoute('#/stacks/web/versions/')).toEqual({
       page: 'stack',
@@ -24,6 +25,7 @@ describe('parseRoute', () => {
     for (const h of [
       links.stacks(),
       links.newStack(),
+      links.notifiers(),
       links.stack('a b', 'settings'),
       links.deployment('x'),
     ]) {
