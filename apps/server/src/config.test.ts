@@ -25,6 +25,7 @@ describe('loadConfig', () => {
       auditRetentionDays: 90,
       deploymentRetentionDays: 90,
       deploymentKeepPerStack: 200,
+      crashLoop: { restarts: 5, windowMinutes: 10 },
       projectPrefix: 'simpledeploy',
       dockerHost: undefined,
       logLevel: 'info',

@@ -50,6 +50,11 @@ export interface Config {
   deploymentRetentionDays: number;
   /** Deployments a stack keeps at most (SIMPLEDEPLOY_DEPLOYMENT_KEEP_PER_STACK, default 200; 0: no limit). */
   deploymentKeepPerStack: number;
+  /**
+   * A container restarting more than `restarts` times in `windowMinutes` is drift of type
+   * crash_loop (SIMPLEDEPLOY_CRASH_LOOP_RESTARTS, default 5; SIMPLEDEPLOY_CRASH_LOOP_MINUTES, default 10).
+   */
+  crashLoop: { restarts: number; windowMinutes: number };
   /** Seconds between health checks of every host (SIMPLEDEPLOY_HOST_CHECK_INTERVAL_SECONDS). */
   hostCheckIntervalSeconds: number;
   projectPrefix: string;
@@ -147,6 +152,8 @@ const schema = z.object({
   SIMPLEDEPLOY_AUDIT_RETENTION_DAYS: integer(0, 36500, 90),
   SIMPLEDEPLOY_DEPLOYMENT_RETENTION_DAYS: integer(0, 36500, 90),
   SIMPLEDEPLOY_DEPLOYMENT_KEEP_PER_STACK: integer(0, 1_000_000, 200),
+  SIMPLEDEPLOY_CRASH_LOOP_RESTARTS: integer(1, 10_000, 5),
+  SIMPLEDEPLOY_CRASH_LOOP_MINUTES: integer(1, 1440, 10),
   SIMPLEDEPLOY_HOST_CHECK_INTERVAL_SECONDS: integer(2, 86400, 30),
   SIMPLEDEPLOY_PROJECT_PREFIX: checked(
     (v) => PROJECT_PREFIX.test(v),
@@ -223,6 +230,10 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     auditRetentionDays: e.SIMPLEDEPLOY_AUDIT_RETENTION_DAYS,
     deploymentRetentionDays: e.SIMPLEDEPLOY_DEPLOYMENT_RETENTION_DAYS,
     deploymentKeepPerStack: e.SIMPLEDEPLOY_DEPLOYMENT_KEEP_PER_STACK,
+    crashLoop: {
+      restarts: e.SIMPLEDEPLOY_CRASH_LOOP_RESTARTS,
+      windowMinutes: e.SIMPLEDEPLOY_CRASH_LOOP_MINUTES,
+    },
     hostCheckIntervalSeconds: e.SIMPLEDEPLOY_HOST_CHECK_INTERVAL_SECONDS,
     projectPrefix: e.SIMPLEDEPLOY_PROJECT_PREFIX ?? 'simpledeploy',
     dockerHost: e.DOCKER_HOST,

@@ -187,7 +187,7 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
   const drift = createDriftService({
     ...gitopsDeps,
     runner,
-    config: { childEnv: config.childEnv },
+    config: { childEnv: config.childEnv, crashLoop: config.crashLoop },
   });
   const webhooks = createWebhookService({ ...gitopsDeps, metrics });
   const reconciler = createReconciler({

@@ -55,10 +55,12 @@ describe('parseComposeConfig', () => {
 });
 
 describe('parseInspect', () => {
-  it('reads name, service label, configured image, state and health; skips one-off containers', () => {
+  it('reads name, service label, configured image, state, health and restarts; skips one-off containers', () => {
     const out = JSON.stringify([
       {
         Name: '/p-web-1',
+        Created: '2026-11-30T10:00:00.5Z',
+        RestartCount: 2,
         Config: {
           Image: 'r/web:v1',
           Labels: { 'com.docker.compose.project': 'p', 'com.docker.compose.service': 'web' },
@@ -79,6 +81,8 @@ describe('parseInspect', () => {
         state: 'running',
         exitCode: 0,
         health: 'healthy',
+        restartCount: 2,
+        createdAt: '2026-11-30T10:00:00.5Z',
       },
     ]);
     expect(parseInspect('')).toEqual([]);

@@ -30,9 +30,19 @@ export interface ActualContainer {
   exitCode: number;
   /** `healthy`, `unhealthy`, `starting`, or '' without a health check. */
   health: string;
+  /** The engine's RestartCount: restarts by its restart policy since the container was created. */
+  restartCount?: number;
+  /** When the container was created (RFC 3339). */
+  createdAt?: string;
 }
 
-export type DriftType = 'missing' | 'image_mismatch' | 'stopped' | 'unhealthy' | 'extra';
+export type DriftType =
+  | 'missing'
+  | 'image_mismatch'
+  | 'stopped'
+  | 'unhealthy'
+  | 'extra'
+  | 'crash_loop';
 
 export interface DriftItem {
   service: string;
@@ -102,6 +112,8 @@ export function parseComposeConfig(json: string, filter: readonly string[] = [])
 
 interface RawInspect {
   Name?: string;
+  Created?: string;
+  RestartCount?: number;
   Config?: { Image?: string; Labels?: Record<string, string> | null };
   State?: { Status?: string; ExitCode?: number; Health?: { Status?: string } | null };
 }
@@ -120,6 +132,8 @@ export function parseInspect(json: string): ActualContainer[] {
       state: r.State?.Status ?? '',
       exitCode: r.State?.ExitCode ?? 0,
       health: r.State?.Health?.Status ?? '',
+      restartCount: r.RestartCount ?? 0,
+      ...(r.Created ? { createdAt: r.Created } : {}),
     }))
     .sort((a, b) => a.service.localeCompare(b.service) || a.name.localeCompare(b.name));
 }

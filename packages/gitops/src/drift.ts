@@ -18,6 +18,7 @@ import {
 } from '@simpledeploy/core';
 import { type Db, getVersion, type StackRow, updateStack, type VersionRow } from '@simpledeploy/db';
 import { type Deployer, decryptSecrets, diffSwarmDrift } from '@simpledeploy/deployer';
+import { type CrashLoopPolicy, createCrashLoopWatch } from './crash-loops';
 
 export interface DriftServiceDeps {
   db: Db;
@@ -28,7 +29,12 @@ export interface DriftServiceDeps {
   logger: Logger;
   /** For the git part of the report; without it `git.remote_commit` is the last polled one. */
   git?: GitClient | undefined;
-  config: { childEnv: Record<string, string>; dockerBin?: string | undefined };
+  config: {
+    childEnv: Record<string, string>;
+    dockerBin?: string | undefined;
+    /** When restarts make a crash loop (default: more than 5 in 10 minutes). */
+    crashLoop?: CrashLoopPolicy | undefined;
+  };
 }
 
 export interface GitDrift {
@@ -61,6 +67,8 @@ export function createDriftService(deps: DriftServiceDeps) {
   const docker = config.dockerBin ?? 'docker';
   // A version never changes, so neither does what compose makes of it: parse it once.
   const desiredCache = new Map<string, DesiredProject>();
+  // Remembers restart counts between checks, to tell a crash loop from restarts long ago.
+  const crashLoops = createCrashLoopWatch(deps.clock, config.crashLoop);
 
   const engineError = (what: string, stderr: string) =>
     new AppError('UNAVAILABLE', `cannot ${what}: the Docker engine did not answer`, {
@@ -137,7 +145,8 @@ export function createDriftService(deps: DriftServiceDeps) {
       return diffSwarmDrift(want, swarm.services, swarm.tasks, version.imageDigests);
     }
     const [want, have] = await Promise.all([desired(stack, version), containers(stack)]);
-    return diffDrift(want, have);
+    crashLoops.prune();
+    return crashLoops.judge(have, diffDrift(want, have));
   }
 
   async function gitDrift(stack: StackRow): Promise<GitDrift | null> {

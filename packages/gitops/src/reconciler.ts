@@ -276,7 +276,8 @@ export function createReconciler(deps: ReconcilerDeps) {
         details: { drift: items },
       });
     }
-    if (!stack.autoDeploy) return items;
+    // A redeploy does not cure a container that crashes by itself: crash loops are reported only.
+    if (!stack.autoDeploy || items.every((i) => i.type === 'crash_loop')) return items;
     const key = `${stack.currentVersionId}|${signature}`;
     const guard = guards.get(stack.id);
     const now = nowMs();

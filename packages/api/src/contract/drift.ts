@@ -5,7 +5,7 @@ export const DriftItem = named.response(
   'DriftItem',
   z.strictObject({
     service: z.string(),
-    type: z.enum(['missing', 'image_mismatch', 'stopped', 'unhealthy', 'extra']),
+    type: z.enum(['missing', 'image_mismatch', 'stopped', 'unhealthy', 'extra', 'crash_loop']),
     expected: z.string().nullable(),
     actual: z.string().nullable(),
     container: z.string().optional(),
