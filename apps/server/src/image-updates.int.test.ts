@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -23,6 +25,9 @@ const images = inject('images');
 let server: InProcessServer;
 let api: InProcessServer['api'];
 let dockerConfig: string;
+/** A webhook notifier's receiver on 127.0.0.1: what simpledeploy told it. */
+let receiver: Server;
+const told: { event: string | undefined; body: string }[] = [];
 const made: string[] = [];
 const repo = `${registry.host}/sd-updates-${randomBytes(4).toString('hex')}`;
 const ref = `${repo}:live`;
@@ -53,6 +58,25 @@ async function gauge(): Promise<number | undefined> {
 beforeAll(async () => {
   server = await startInProcessServer();
   api = server.api;
+  receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => {
+      body += c.toString('utf8');
+    });
+    req.on('end', () => {
+      told.push({ event: req.headers['x-simpledeploy-event'] as string | undefined, body });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  const notifier = await api('POST', '/api/v1/notifiers', {
+    name: 'updates',
+    kind: 'webhook',
+    url: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`,
+    secret: randomBytes(16).toString('hex'),
+    events: ['update.available'],
+  });
+  expect(notifier.status, JSON.stringify(notifier.json)).toBe(201);
   dockerConfig = await mkdtemp(join(tmpdir(), 'sd-updates-docker-'));
   await dockerOk(
     ['login', '--username', registry.username ?? '', '--password-stdin', registry.host],
@@ -65,6 +89,7 @@ afterAll(async () => {
   await server?.stop();
   await docker(['rmi', ref, ...pushed]);
   await rm(dockerConfig, { recursive: true, force: true });
+  await new Promise((r) => receiver?.close(r));
 }, 120_000);
 
 describe('image updates against the private registry', () => {
@@ -117,6 +142,17 @@ describe('image updates against the private registry', () => {
     const stack = (await api('GET', '/api/v1/stacks/upd')).json.stack;
     expect(stack.image_updates).toEqual({ checked_at: moved.json.checked_at, available: 1 });
     expect(await gauge()).toBe(1);
+    // The update.available notification, through the notifiers' outbox.
+    const note = await until(
+      () => told.find((t) => t.event === 'update.available'),
+      30_000,
+      'the update.available webhook',
+    );
+    const payload = JSON.parse(note.body);
+    expect(payload).toMatchObject({ event: 'update.available', stack: { name: 'upd' } });
+    expect(payload.details.services).toEqual([
+      { service: 'web', image: ref, running_digest: first, registry_digest: second },
+    ]);
     expect((await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text())).trim()).toBe('v1');
 
     const patched = await api('PATCH', '/api/v1/stacks/upd', {
