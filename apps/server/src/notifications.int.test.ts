@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cleanupProject } from '@simpledeploy/testing';
@@ -96,6 +96,17 @@ describe('notifications on a real server', () => {
     const listed = JSON.stringify((await api('GET', '/api/v1/notifiers')).json);
     expect(listed).not.toContain(SECRET);
     expect(listed).not.toContain('url-token-123');
+  });
+
+  it('keeps the secret and the URL encrypted in the database file and its WAL', () => {
+    const raw = ['simpledeploy.db', 'simpledeploy.db-wal']
+      .map((f) => join(dataDir, f))
+      .filter((f) => existsSync(f))
+      .map((f) => readFileSync(f).toString('latin1'))
+      .join('');
+    expect(raw.length).toBeGreaterThan(0);
+    expect(raw).not.toContain(SECRET);
+    expect(raw).not.toContain('url-token-123');
   });
 
   it('a deployment that succeeds sends deployment.succeeded, signed', async () => {
