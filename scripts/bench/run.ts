@@ -6,22 +6,22 @@ import { benchDeploy } from './deploy';
 import { type BenchEnv, type BenchSection, startBenchEnv } from './env';
 import { benchStackList, benchWebhooks } from './http-load';
 import { benchIdlePolling } from './idle';
-import { benchPollCost } from './poll-cost';
 import { benchPolling, pollingSection } from './polling';
 import { benchViewers } from './viewers';
+import { benchSwarm } from './swarm';
 import { benchZeroDowntime } from './zero-downtime';
 
 /** In run order; `BENCH_ONLY=webhooks,viewers` runs some of them (docs/benchmarks.md then holds only those). */
 const BENCHES: [string, (env: BenchEnv) => Promise<BenchSection>][] = [
   ['deploy', benchDeploy],
   ['zero-downtime', benchZeroDowntime],
+  ['swarm', benchSwarm],
   ['webhooks', benchWebhooks],
   ['viewers', benchViewers],
   // Last on the shared server: it leaves 500 stacks behind.
   ['stacks', benchStackList],
   ['idle', () => benchIdlePolling()],
   ['polling', async () => pollingSection(await benchPolling())],
-  ['poll-cost', () => benchPollCost()],
 ];
 
 /**
