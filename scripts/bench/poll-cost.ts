@@ -17,7 +17,7 @@ const serverDir = join(here, '../../apps/server');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
 
-interface ExternalGitServer {
+export interface ExternalGitServer {
   url: string;
   root: string;
   username: string;
@@ -43,7 +43,7 @@ async function startChild(script: string, env: Record<string, string>) {
 }
 
 /** The test git server in its own process: its request handling is not the poller's CPU. */
-async function startExternalGitServer(): Promise<ExternalGitServer> {
+export async function startExternalGitServer(): Promise<ExternalGitServer> {
   const username = 'bench';
   const password = randomBytes(12).toString('hex');
   const { info, close } = await startChild('git-server-child.ts', {

@@ -2,10 +2,12 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent, setGlobalDispatcher } from 'undici';
+import { benchCheckout } from './checkout';
 import { benchDeploy } from './deploy';
 import { type BenchEnv, type BenchSection, startBenchEnv } from './env';
 import { benchStackList, benchWebhooks } from './http-load';
 import { benchIdlePolling } from './idle';
+import { benchPollCost } from './poll-cost';
 import { benchPolling, pollingSection } from './polling';
 import { benchViewers } from './viewers';
 import { benchSwarm } from './swarm';
@@ -22,6 +24,8 @@ const BENCHES: [string, (env: BenchEnv) => Promise<BenchSection>][] = [
   ['stacks', benchStackList],
   ['idle', () => benchIdlePolling()],
   ['polling', async () => pollingSection(await benchPolling())],
+  ['poll-cost', () => benchPollCost()],
+  ['checkout', () => benchCheckout()],
 ];
 
 /**

@@ -146,7 +146,12 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
     redact: composeRedactors(stackSecrets.redact, opts.redact),
   });
   const notify = notifications.notify;
-  const git = createGitClient({ logger: logger.child({ component: 'git' }) });
+  // With the git CLI installed, checkouts are shallow, blobless and sparse (issue 14);
+  // without it, isomorphic-git does them whole.
+  const git = createGitClient({
+    logger: logger.child({ component: 'git' }),
+    cli: { runner, env: { PATH: config.childEnv.PATH ?? '/usr/bin:/bin' } },
+  });
   // A registry of this server's own: tests run several servers in one process.
   const metrics = createPromMetrics({ version: opts.version });
   const services = createServices({

@@ -70,11 +70,16 @@ export interface GitClient {
     ref: string | undefined,
     creds: GitCredentials,
   ): Promise<{ ref: string; commit: string }>;
-  /** Shallow checkout of ref (branch, tag or commit) into dir, reusing an existing clone there. */
+  /**
+   * Shallow checkout of ref (branch, tag or commit) into dir, reusing an existing clone
+   * there. With `sparse`, a client that can may check out only the root's files and those
+   * directories (the rest of the tree is not written).
+   */
   checkout(
     url: string,
     ref: string | undefined,
     dir: string,
     creds: GitCredentials,
-  ): Promise<GitCheckout>;
+    options?: { sparse?: string[] | undefined },
+  ): Promise<GitCheckout & { sparse?: string[] | undefined }>;
 }

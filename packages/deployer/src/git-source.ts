@@ -33,10 +33,10 @@ export function createGitSourceResolver(
       const client: GitClient = hasStats(git)
         ? {
             resolveRemote: git.resolveRemote,
-            async checkout(u, r, dir, creds) {
-              const res = await git.checkoutWithStats(u, r, dir, creds);
-              stats = `${res.reused ? 'reused the clone' : 'new clone'}, ${res.fetched ? 'fetched' : 'nothing to fetch'}`;
-              return { commit: res.commit, dir: res.dir };
+            async checkout(u, r, dir, creds, opts) {
+              const res = await git.checkoutWithStats(u, r, dir, creds, opts);
+              stats = `${res.reused ? 'reused the clone' : 'new clone'}, ${res.fetched ? 'fetched' : 'nothing to fetch'}${res.sparse ? `, sparse: ${res.sparse.join(', ')} and the root's files` : ''}`;
+              return { commit: res.commit, dir: res.dir, sparse: res.sparse };
             },
           }
         : git;

@@ -8,11 +8,13 @@ import {
   type GitCheckout,
   type GitClient,
   type GitCredentials,
+  isAppError,
   type Logger,
   type Redact,
   silentLogger,
 } from '@simpledeploy/core';
 import git, { type GitAuth, type HttpClient } from 'isomorphic-git';
+import { cliCheckout, type GitCli } from './cli-checkout';
 import { type GitErrorContext, gitError, toGitError } from './errors';
 import { type GuardedHttp, guardedHttp } from './http';
 import { createKeepAliveHttp } from './keepalive-http';
@@ -47,6 +49,11 @@ export interface GitClientOptions {
    * credentials never leave the origin of repo_url.
    */
   http?: HttpClient;
+  /**
+   * The git CLI: when given, checkouts are shallow, blobless and sparse with it (only the
+   * blobs of the asked directories are downloaded); isomorphic-git remains for a short sha.
+   */
+  cli?: GitCli | undefined;
 }
 
 /** What was done by the last checkout, for logs and tests. */
@@ -61,6 +68,8 @@ export interface CheckoutStats {
   files: number;
   /** Their total size in bytes. */
   bytes: number;
+  /** The directories checked out besides the root's files, when the checkout was sparse. */
+  sparse?: string[] | undefined;
 }
 
 export interface SimpleDeployGitClient extends GitClient {
@@ -70,6 +79,7 @@ export interface SimpleDeployGitClient extends GitClient {
     ref: string | undefined,
     dir: string,
     creds: GitCredentials,
+    options?: { sparse?: string[] | undefined },
   ): Promise<GitCheckout & CheckoutStats>;
 }
 
@@ -103,6 +113,8 @@ export function createGitClient(options: GitClientOptions = {}): SimpleDeployGit
   // Which repositories speak protocol v2: their polls skip the discovery request.
   const protocols: ProtocolMemo = new Map();
   const limits: CheckoutLimits = { ...DEFAULT_CHECKOUT_LIMITS, ...options.limits };
+  // Set once the git CLI could not be started: isomorphic-git does every checkout then.
+  let cliMissing = false;
   // One checkout at a time per directory: two fetches into one clone would corrupt it.
   const locks = new Map<string, Promise<unknown>>();
 
@@ -209,6 +221,7 @@ export function createGitClient(options: GitClientOptions = {}): SimpleDeployGit
     ref: string | undefined,
     dir: string,
     creds: GitCredentials,
+    opts: { sparse?: string[] | undefined } = {},
   ): Promise<GitCheckout & CheckoutStats> {
     const clean = assertRepoUrl(url);
     if (ref !== undefined) assertRefName(ref, 'ref');
@@ -220,7 +233,7 @@ export function createGitClient(options: GitClientOptions = {}): SimpleDeployGit
       .then(async () => {
         const started = performance.now();
         try {
-          const result = await checkoutLocked(s, ref, workDir);
+          const result = await checkoutLocked(s, ref, workDir, opts.sparse ?? []);
           logger.info('git checkout', {
             url: clean,
             ref: ref ?? 'HEAD',
@@ -250,9 +263,41 @@ export function createGitClient(options: GitClientOptions = {}): SimpleDeployGit
     s: Session,
     ref: string | undefined,
     dir: string,
+    sparse: string[],
   ): Promise<GitCheckout & CheckoutStats> {
     const target = await planTarget(s, ref);
     await mkdir(dir, { recursive: true });
+    if (options.cli && !cliMissing && target.kind !== 'short') {
+      const done = await cliCheckout(options.cli, {
+        url: s.url,
+        commit: target.commit,
+        want: target.kind === 'ref' ? target.fullRef : target.commit,
+        dir,
+        authorization: s.basic,
+        sparse,
+        limits,
+        timeoutMs: timeout * 10,
+        ctx: s,
+      }).catch((error: unknown) => {
+        // The CommandRunner rejects only when the program cannot start: no git here.
+        const e = error as { code?: string; message?: string };
+        if (isAppError(error) || !(e.code === 'ENOENT' || /spawn .*ENOENT/.test(e.message ?? '')))
+          throw error;
+        cliMissing = true;
+        logger.warn('the git CLI cannot be started; checking out with isomorphic-git', {
+          error,
+        });
+        return undefined;
+      });
+      if (done)
+        return {
+          dir,
+          commit: target.commit,
+          deepFetch: false,
+          ...done,
+          sparse: sparse.length ? sparse : undefined,
+        };
+    }
     // Files the old commit tracked: those missing from the new one are removed after
     // checkout, even when .git had to be recreated in between.
     const tracked = await trackedFiles(dir);
@@ -434,9 +479,9 @@ export function createGitClient(options: GitClientOptions = {}): SimpleDeployGit
   return {
     resolveRemote,
     checkoutWithStats,
-    async checkout(url, ref, dir, creds) {
-      const { commit, dir: out } = await checkoutWithStats(url, ref, dir, creds);
-      return { commit, dir: out };
+    async checkout(url, ref, dir, creds, opts) {
+      const res = await checkoutWithStats(url, ref, dir, creds, opts);
+      return { commit: res.commit, dir: res.dir, sparse: res.sparse };
     },
   };
 }

@@ -1,3 +1,4 @@
+export * from './cli-checkout';
 export * from './client';
 export * from './errors';
 export * from './keepalive-http';

@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
-import { lstat, readFile, stat } from 'node:fs/promises';
-import { posix } from 'node:path';
+import { lstat, readdir, readFile, stat } from 'node:fs/promises';
+import { join, posix } from 'node:path';
 import {
   type DesiredState,
   type GitClient,
@@ -69,12 +69,15 @@ export interface GitSource {
 export async function resolveGitSource(input: ResolveGitSourceInput): Promise<GitSource> {
   const { stack } = input;
   const ref = input.ref || stack.repoBranch || undefined;
-  const { commit, dir } = await input.git.checkout(
-    stack.repoUrl,
-    ref,
-    input.workDir,
-    stack.credentials ?? {},
-  );
+  const checkout = (sparse: string[]) =>
+    input.git.checkout(stack.repoUrl, ref, input.workDir, stack.credentials ?? {}, { sparse });
+  const wanted = sparseDirs(stack);
+  let { commit, dir, sparse } = await checkout(wanted);
+  // A sparse checkout holds the compose file's directory (and the includes'): a file that
+  // reaches out of it (`..`, in a path or in a variable) needs the whole tree.
+  if (sparse?.length && (await reachesOut(dir, stack, sparse))) {
+    ({ commit, dir, sparse } = await checkout([]));
+  }
   const where = `${stripUrlCredentials(stack.repoUrl)} at ${commit.slice(0, 12)}`;
 
   const composePath = await findComposeFile(dir, stack.composePath, where);
@@ -92,6 +95,7 @@ export async function resolveGitSource(input: ResolveGitSourceInput): Promise<Gi
     dir,
     commit,
     input.limits ?? DEFAULT_SNAPSHOT_LIMITS,
+    sparse,
   );
   // A compose or env file that is not text would be missing on a redeploy from the version.
   for (const needed of [composePath, ...includes, ...(envFile ? [envFile] : [])]) {
@@ -110,6 +114,50 @@ export async function resolveGitSource(input: ResolveGitSourceInput): Promise<Gi
       services: [...(stack.serviceFilter ?? [])],
     },
   };
+}
+
+/** Whether a tracked path is in the checkout: root files, and the sparse directories' files. */
+function inSparse(path: string, sparse: string[] | undefined): boolean {
+  return !sparse?.length || !path.includes('/') || sparse.some((d) => path.startsWith(`${d}/`));
+}
+
+/**
+ * The directories a stack's compose needs: its compose file's and each include's. None
+ * (the whole tree) when the compose file is at the root, since its directory is the
+ * repository. The root's own files (its `.env`) always come.
+ */
+export function sparseDirs(stack: Pick<GitSourceStack, 'composePath' | 'composeIncludes'>) {
+  const dirs = [stack.composePath ?? '', ...(stack.composeIncludes ?? [])].map((p) =>
+    posix.dirname(posix.normalize(p.replace(/^\.\//, ''))),
+  );
+  if (!stack.composePath || dirs.some((d) => d === '.' || d === '/' || d.startsWith('..')))
+    return [];
+  return [...new Set(dirs)].sort();
+}
+
+const PARENT = /(^|[^.])\.\.([/\\]|$|[^.])/m;
+
+/**
+ * True when a file compose reads from the sparse checkout names `..` anywhere (a relative
+ * path up, or a value that may become one), or a variable does: the directory alone may
+ * not hold what the stack needs. Conservative by design: a false alarm costs a full
+ * checkout, never a broken deploy.
+ */
+async function reachesOut(dir: string, stack: GitSourceStack, sparse: string[]): Promise<boolean> {
+  if (Object.values(stack.composeVariables ?? {}).some((v) => v.includes('..'))) return true;
+  for (const d of ['', ...sparse]) {
+    // The root's subdirectories are outside the checkout: only its own files count there.
+    const names = await readdir(join(dir, d), { recursive: Boolean(d) }).catch(
+      () => [] as string[],
+    );
+    for (const name of names) {
+      const rel = d ? `${d}/${name}` : name;
+      if (!/(^|\/)(\.env|[^/]*\.ya?ml)$/.test(rel)) continue;
+      const text = await readFile(join(dir, rel), 'utf8').catch(() => '');
+      if (PARENT.test(text)) return true;
+    }
+  }
+  return false;
 }
 
 async function findComposeFile(
@@ -159,8 +207,11 @@ async function snapshotFiles(
   dir: string,
   commit: string,
   limits: SnapshotLimits,
+  sparse: string[] | undefined,
 ): Promise<{ files: Record<string, string>; skipped: string[] }> {
-  const tracked = await git.listFiles({ fs, dir, ref: commit });
+  const tracked = (await git.listFiles({ fs, dir, ref: commit })).filter((p) =>
+    inSparse(p, sparse),
+  );
   const files: Record<string, string> = {};
   const skipped: string[] = [];
   let count = 0;

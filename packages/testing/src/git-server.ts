@@ -221,6 +221,8 @@ export function gitRepoStore({ root, url }: GitRepoStoreOptions): GitRepoStore {
       await git(['-C', path, 'config', 'http.receivepack', 'true']);
       // Like GitHub: a fetch may ask for any commit reachable from a ref.
       await git(['-C', path, 'config', 'uploadpack.allowReachableSHA1InWant', 'true']);
+      // Like GitHub: partial clones (--filter=blob:none) get trees first, blobs on demand.
+      await git(['-C', path, 'config', 'uploadpack.allowFilter', 'true']);
       const repo = repoHandle(url, name, path, branch);
       await repo.commit(files, 'initial commit');
       // isomorphic-git's clone fails with "Could not find HEAD" unless HEAD names a real branch.
