@@ -214,14 +214,14 @@ async function idleThousand(server: ExternalGitServer) {
   };
   try {
     const pid = child.pid ?? 0;
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 60_000;
     while (
       (await fetch(`${base}/up`).then(
         (r) => r.status,
         () => 0,
       )) !== 200
     ) {
-      if (Date.now() > deadline) throw new Error('the bundled server did not start within 30 s');
+      if (Date.now() > deadline) throw new Error('the server did not start within 60 s');
       await sleep(200);
     }
     const create = async (name: string) => {
