@@ -9,7 +9,10 @@ async function createdOf(res: Response): Promise<{ id?: string; name?: string } 
   if (!res.headers.get('content-type')?.includes('json')) return undefined;
   try {
     const body = (await res.clone().json()) as Record<string, unknown>;
-    const thing = (body.stack ?? body.key ?? body) as { id?: unknown; name?: unknown };
+    const thing = (body.stack ?? body.key ?? body.notifier ?? body) as {
+      id?: unknown;
+      name?: unknown;
+    };
     return {
       ...(typeof thing.id === 'string' ? { id: thing.id } : {}),
       ...(typeof thing.name === 'string' ? { name: thing.name } : {}),

@@ -187,6 +187,7 @@ export function accessControl({
     if (stack) return `stack ${stack.name}`;
     if (!value) return undefined;
     if (match.rule.path.startsWith('/api/v1/keys')) return `key ${value}`;
+    if (param === 'notifier') return `notifier ${value}`;
     return param === 'stack' || param === 'uuid' ? `stack ${value}` : value;
   };
 

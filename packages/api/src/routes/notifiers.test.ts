@@ -128,4 +128,17 @@ describe('notifier routes', () => {
     expect((await t.call('POST', '/api/v1/notifiers/team/test', undefined, key)).status).toBe(403);
     expect((await t.call('DELETE', '/api/v1/notifiers/team', undefined, key)).status).toBe(403);
   });
+
+  it('records changes and tests in the audit log with the notifier as the target', async () => {
+    const t = setup();
+    await t.call('POST', '/api/v1/notifiers', slack);
+    await t.call('POST', '/api/v1/notifiers/team/test');
+    await t.call('DELETE', '/api/v1/notifiers/team');
+    const { entries } = await json(await t.call('GET', '/api/v1/audit'));
+    expect(entries.map((e: Json) => [e.action, e.target, e.result])).toEqual([
+      ['notifier.delete', 'notifier team', 'ok'],
+      ['notifier.test', 'notifier team', 'ok'],
+      ['notifier.create', 'notifier team', 'ok'],
+    ]);
+  });
 });
