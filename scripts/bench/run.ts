@@ -9,6 +9,7 @@ import { benchStackList, benchWebhooks } from './http-load';
 import { benchIdlePolling } from './idle';
 import { benchPollCost } from './poll-cost';
 import { benchPolling, pollingSection } from './polling';
+import { benchRemoteSsh } from './remote-ssh';
 import { benchViewers } from './viewers';
 import { benchSwarm } from './swarm';
 import { benchZeroDowntime } from './zero-downtime';
@@ -18,6 +19,7 @@ const BENCHES: [string, (env: BenchEnv) => Promise<BenchSection>][] = [
   ['deploy', benchDeploy],
   ['zero-downtime', benchZeroDowntime],
   ['swarm', benchSwarm],
+  ['remote-ssh', benchRemoteSsh],
   ['webhooks', benchWebhooks],
   ['viewers', benchViewers],
   // Last on the shared server: it leaves 500 stacks behind.
