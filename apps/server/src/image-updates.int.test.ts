@@ -1,14 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   cleanupProject,
+  createMovingTag,
   docker,
-  dockerOk,
   getFreePort,
+  type MovingTag,
   parsePrometheusText,
   sampleValue,
   WEB_CONTAINER_PORT,
@@ -24,31 +22,14 @@ const images = inject('images');
 
 let server: InProcessServer;
 let api: InProcessServer['api'];
-let dockerConfig: string;
+let tag: MovingTag;
 /** A webhook notifier's receiver on 127.0.0.1: what simpledeploy told it. */
 let receiver: Server;
 const told: { event: string | undefined; body: string }[] = [];
 const made: string[] = [];
-const repo = `${registry.host}/sd-updates-${randomBytes(4).toString('hex')}`;
-const ref = `${repo}:live`;
-/** `repo@digest` references the pushes and deploys left in the engine, removed afterwards. */
-const pushed: string[] = [];
-
-/** Pushes a local image under `ref` as the registry's user; returns the manifest digest it got. */
-async function pushAs(source: string): Promise<string> {
-  const env = { DOCKER_CONFIG: dockerConfig };
-  await dockerOk(['tag', source, ref]);
-  await dockerOk(['push', '--quiet', ref], { env });
-  const { stdout } = await dockerOk(['image', 'inspect', '--format', '{{json .RepoDigests}}', ref]);
-  const digest = (JSON.parse(stdout) as string[])
-    .find((d) => d.startsWith(`${repo}@`))
-    ?.split('@')[1];
-  if (!digest) throw new Error(`no digest for ${ref} after the push: ${stdout}`);
-  pushed.push(`${repo}@${digest}`);
-  // The engine keeps no tag for it: a deploy of the new content has to pull.
-  await dockerOk(['rmi', ref]);
-  return digest;
-}
+/** Pushes an image under the test's tag; its manifest digest in the registry. */
+const pushAs = (source: string) => tag.push(source);
+let ref: string;
 
 async function gauge(): Promise<number | undefined> {
   const text = await fetch(`${server.base}/metrics`).then((r) => r.text());
@@ -77,18 +58,14 @@ beforeAll(async () => {
     events: ['update.available'],
   });
   expect(notifier.status, JSON.stringify(notifier.json)).toBe(201);
-  dockerConfig = await mkdtemp(join(tmpdir(), 'sd-updates-docker-'));
-  await dockerOk(
-    ['login', '--username', registry.username ?? '', '--password-stdin', registry.host],
-    { env: { DOCKER_CONFIG: dockerConfig }, input: registry.password ?? '' },
-  );
+  tag = await createMovingTag(registry);
+  ref = tag.ref;
 }, 120_000);
 
 afterAll(async () => {
   for (const name of made) await cleanupProject(`${server.prefix}-${name}`);
   await server?.stop();
-  await docker(['rmi', ref, ...pushed]);
-  await rm(dockerConfig, { recursive: true, force: true });
+  await tag?.remove();
   await new Promise((r) => receiver?.close(r));
 }, 120_000);
 

@@ -40,6 +40,7 @@ export {
   type TestImages,
   WEB_CONTAINER_PORT,
 } from './images.js';
+export { createMovingTag, type MovingTag } from './moving-tag.js';
 export { getFreePort, waitFor } from './net.js';
 export {
   type ComposeProject,
