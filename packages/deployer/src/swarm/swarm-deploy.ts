@@ -1,5 +1,10 @@
 import type { CommandRunner, RunResult } from '@simpledeploy/core';
-import { imageDigests, type ServiceProgress, serviceProgress } from './service-status';
+import {
+  imageDigests,
+  type ServiceProgress,
+  type SwarmService,
+  serviceProgress,
+} from './service-status';
 import {
   readStack,
   type SwarmCommandOptions,
@@ -18,6 +23,11 @@ export interface SwarmDeployOptions {
   /** Appends one (already redacted) line to the deployment's live log. */
   log: (stream: 'stdout' | 'stderr' | 'system', text: string) => void;
   sleep: (ms: number) => Promise<void>;
+  /**
+   * The stack's services as they were before this deploy (readStack), when the caller read
+   * them already; read here otherwise.
+   */
+  before?: Promise<{ services: SwarmService[] }> | undefined;
   /** Pause between two looks at the services. */
   pollMs?: number;
   /** Last lines of a failed command's stderr, redacted. */
@@ -54,7 +64,7 @@ export async function deployAndWait(o: SwarmDeployOptions): Promise<SwarmDeploye
   let deploying: Promise<{ done: true; r: RunResult }> | undefined;
   try {
     // Update states from before this deploy are an earlier deploy's business.
-    const before = await readStack(q, o.stack);
+    const before = await (o.before ?? readStack(q, o.stack));
     const baseline = new Map(before.services.map((s) => [s.service, s.update?.startedAt]));
 
     const args = stackDeployArgs(o.file, o.stack);

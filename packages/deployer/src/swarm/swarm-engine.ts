@@ -103,15 +103,17 @@ export async function pruneStackObjects(
   stack: string,
   keep: { configs: string[]; secrets: string[] },
 ): Promise<string[]> {
-  const removed: string[] = [];
-  for (const kind of ['config', 'secret'] as const) {
-    const wanted = new Set(kind === 'config' ? keep.configs : keep.secrets);
-    const stale = (await stackObjects(o, kind, stack)).filter((n) => !wanted.has(n));
-    if (!stale.length) continue;
-    const res = await run(o, [kind, 'rm', ...stale]);
-    if (res.exitCode === 0) removed.push(...stale);
-  }
-  return removed;
+  const kinds = ['config', 'secret'] as const;
+  const removed = await Promise.all(
+    kinds.map(async (kind) => {
+      const wanted = new Set(kind === 'config' ? keep.configs : keep.secrets);
+      const stale = (await stackObjects(o, kind, stack)).filter((n) => !wanted.has(n));
+      if (!stale.length) return [];
+      const res = await run(o, [kind, 'rm', ...stale]);
+      return res.exitCode === 0 ? stale : [];
+    }),
+  );
+  return removed.flat();
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { CommandRunner } from '@simpledeploy/core';
 import type { ComposeSession } from '../compose-session';
 import { deployAndWait } from './swarm-deploy';
-import { pruneStackObjects } from './swarm-engine';
+import { pruneStackObjects, readStack } from './swarm-engine';
 import { renderForSwarm } from './swarm-render';
 
 export interface SwarmUpOptions {
@@ -38,6 +38,10 @@ export async function swarmUp(session: ComposeSession, o: SwarmUpOptions): Promi
   const pinned = Object.keys(o.pin ?? {}).length;
   if (pinned)
     o.log('system', `pinning ${pinned} image(s) to the digests of this version's last success`);
+  const engine = { runner: o.runner, docker: o.docker, env: session.env, signal: o.signal };
+  // What runs now is read while compose renders: the wait compares against it.
+  const before = readStack(engine, o.stack);
+  before.catch(() => undefined);
   const rendered = await renderForSwarm({
     runner: o.runner,
     docker: o.docker,
@@ -66,14 +70,14 @@ export async function swarmUp(session: ComposeSession, o: SwarmUpOptions): Promi
       log: o.log,
       sleep: o.sleep,
       describeFailure: o.describeFailure,
+      before,
       ...(o.pollMs !== undefined ? { pollMs: o.pollMs } : {}),
     });
     if (!res.ok) return res;
-    const removed = await pruneStackObjects(
-      { runner: o.runner, docker: o.docker, env: session.env, signal: o.signal },
-      o.stack,
-      { configs: rendered.configs, secrets: rendered.secrets },
-    );
+    const removed = await pruneStackObjects(engine, o.stack, {
+      configs: rendered.configs,
+      secrets: rendered.secrets,
+    });
     if (removed.length)
       o.log('system', `removed configs and secrets no longer used: ${removed.join(', ')}`);
     return res;
