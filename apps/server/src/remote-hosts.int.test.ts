@@ -214,6 +214,21 @@ describe('a git stack on a remote host over SSH', () => {
     expect(await page(h0, port)).toBe('one');
   });
 
+  it("reports drift from the host's own engine", async () => {
+    // Rolled back to v1, so git says behind; the containers match.
+    const clean = (await api('GET', '/api/v1/stacks/rsite/drift')).json;
+    expect(clean.services, JSON.stringify(clean)).toEqual([]);
+    const [name] = (await remoteContainers(h0, 'rsite'))[0]?.split(' ') ?? [];
+    await h0.docker(['stop', '-t', '1', name as string]);
+    const drift = (await api('GET', '/api/v1/stacks/rsite/drift')).json;
+    expect(drift.in_sync).toBe(false);
+    expect(drift.services).toEqual([expect.objectContaining({ service: 'web', type: 'stopped' })]);
+    // A deploy repairs it, at the branch's head again.
+    const fix = await deployWait('rsite');
+    expect(fix.status, fix.error).toBe('succeeded');
+    expect(await page(h0, port)).toBe('two');
+  });
+
   it('refuses a bind source that a symlink on the host leads outside the stack directory', async () => {
     const deploy = (await api('GET', '/api/v1/stacks/rsite')).json.stack;
     const base = `${server.dataDir}/stacks/${deploy.id}/deploy`;
@@ -228,7 +243,7 @@ describe('a git stack on a remote host over SSH', () => {
     expect(dep.status).toBe('failed');
     expect(dep.error).toMatch(/on host h0, .*data resolves outside the stack directory/);
     // The running version was not touched.
-    expect(await page(h0, port)).toBe('one');
+    expect(await page(h0, port)).toBe('two');
     await h0.exec(['rm', '-f', `${dir}/data`]);
   });
 
