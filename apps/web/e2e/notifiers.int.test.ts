@@ -1,6 +1,6 @@
 // The notifier settings page end to end: real Chromium against a real server in this
 // process, sending to a real receiver on 127.0.0.1.
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -16,6 +16,7 @@ import { signIn } from './helpers';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const WEB_DIR = resolve(here, '../dist');
+const SHOTS_DIR = resolve(here, '../../../docs/screenshots');
 const UI_MS = 15_000;
 
 let server: InProcessServer | undefined;
@@ -92,6 +93,11 @@ describe('the notifier settings page in Chromium', () => {
       'delivered',
     );
     expect(await delivery.getByTestId('delivery-status').textContent()).toContain('(200)');
+
+    // The README's picture of the page.
+    mkdirSync(SHOTS_DIR, { recursive: true });
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    await page.screenshot({ path: join(SHOTS_DIR, 'notifiers.png'), animations: 'disabled' });
   });
 
   it('shows a failed test with the receiver answer', async () => {
