@@ -4,6 +4,8 @@
 // build instead of being guessed at.
 import type {
   AuditEntryJson,
+  ContainerLogMessageJson,
+  ContainerStatsJson,
   ControlBodyJson,
   DeployBodyJson,
   DeploymentDetailJson,
@@ -73,6 +75,10 @@ export type NotificationDelivery = NotificationDeliveryJson;
 export type LiveMessage = PushMessageJson;
 /** Log stream messages from GET /api/v1/deployments/{id}/logs/ws. */
 export type LogMessage = LogMessageJson;
+/** A container's resource use and restarts (GET /api/v1/stacks/{stack}/stats/containers). */
+export type ContainerStats = ContainerStatsJson;
+/** Messages of a service's container log follow (GET .../services/{service}/logs/ws). */
+export type ContainerLogMessage = ContainerLogMessageJson;
 
 /** An API error, carrying the server's own message from the error body. */
 export class ApiError extends Error {
@@ -212,6 +218,8 @@ export function wsUrl(path: string, token: string, loc: { protocol: string; host
 export const paths = {
   eventsWs: `${base}/events/ws`,
   deploymentLogsWs: (id: string) => `${base}/deployments/${enc(id)}/logs/ws`,
+  containerLogsWs: (stack: string, service: string, tail: number) =>
+    `${base}/stacks/${enc(stack)}/services/${enc(service)}/logs/ws?tail=${tail}`,
 };
 
 export const api = {
@@ -275,6 +283,11 @@ export const api = {
   },
   stats: (stack: string, signal?: AbortSignal) =>
     request<Stats>(`${base}/stacks/${enc(stack)}/stats`, { signal }),
+  containerStats: (stack: string, signal?: AbortSignal) =>
+    request<{ checked_at: string; containers: ContainerStats[] }>(
+      `${base}/stacks/${enc(stack)}/stats/containers`,
+      { signal },
+    ),
   hosts: (signal?: AbortSignal) => request<{ hosts: Host[] }>(`${base}/hosts`, { signal }),
   createHost: (body: HostCreateJson) =>
     request<{ host: Host }>(`${base}/hosts`, { method: 'POST', body }),

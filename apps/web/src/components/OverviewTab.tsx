@@ -1,7 +1,7 @@
 import { useEffect } from 'preact/hooks';
-import { api, type Drift, isGitStack, type Stack } from '../api';
+import { api, type ContainerStats, type Drift, isGitStack, type Stack } from '../api';
 import { useResource } from '../hooks';
-import { formatDuration, shortSha } from '../lib/format';
+import { formatBytes, formatDuration, shortSha } from '../lib/format';
 import { swarmNodes } from '../lib/swarm-nodes';
 import { DriftBadge } from './DriftBadge';
 import { ImageUpdatesPanel } from './ImageUpdatesPanel';
@@ -15,6 +15,14 @@ export function OverviewTab({ stack, refreshKey }: { stack: Stack; refreshKey: n
   const stats = useResource(`stats:${stack.id}`, (signal) => api.stats(stack.id, signal));
   // A Swarm stack's rows are tasks, each on a node of the Swarm.
   const swarm = stack.engine === 'swarm';
+  // CPU, memory, network and restarts per container (compose stacks only).
+  const usage = useResource(`container-stats:${stack.id}`, (signal) =>
+    swarm
+      ? Promise.resolve(new Map<string, ContainerStats>())
+      : api
+          .containerStats(stack.id, signal)
+          .then((r) => new Map(r.containers.map((c) => [c.container, c]))),
+  );
 
   // Refresh when the parent says something changed.
   useEffect(() => {
@@ -22,6 +30,7 @@ export function OverviewTab({ stack, refreshKey }: { stack: Stack; refreshKey: n
     services.reload();
     drift.reload();
     stats.reload();
+    usage.reload();
   }, [refreshKey]);
 
   return (
@@ -32,7 +41,10 @@ export function OverviewTab({ stack, refreshKey }: { stack: Stack; refreshKey: n
           <button
             type="button"
             class="btn btn-sm"
-            onClick={services.reload}
+            onClick={() => {
+              services.reload();
+              usage.reload();
+            }}
             data-testid="refresh-services"
           >
             Refresh
@@ -59,6 +71,16 @@ export function OverviewTab({ stack, refreshKey }: { stack: Stack; refreshKey: n
                   <th scope="col">State</th>
                   <th scope="col">Health</th>
                   <th scope="col">Image</th>
+                  {swarm ? null : (
+                    <>
+                      <th scope="col">CPU</th>
+                      <th scope="col">Memory</th>
+                      <th scope="col" title="received / sent">
+                        Network
+                      </th>
+                      <th scope="col">Restarts</th>
+                    </>
+                  )}
                 </tr>
               </thead>
               <tbody>
@@ -88,6 +110,7 @@ export function OverviewTab({ stack, refreshKey }: { stack: Stack; refreshKey: n
                     <td data-label="Image" class="mono break">
                       {row.image}
                     </td>
+                    {swarm ? null : <UsageCells stats={usage.data?.get(row.container)} />}
                   </tr>
                 ))}
               </tbody>
@@ -228,5 +251,30 @@ function SwarmNodes({ rows }: { rows: Parameters<typeof swarmNodes>[0] }) {
         </li>
       ))}
     </ul>
+  );
+}
+
+/** A container's stats cells on the services table; dashes until (or unless) they are known. */
+function UsageCells({ stats: u }: { stats: ContainerStats | undefined }) {
+  const cpu = u?.cpu_percent;
+  return (
+    <>
+      <td data-label="CPU" class="num" data-testid="svc-cpu">
+        {cpu === null || cpu === undefined ? '—' : `${cpu.toFixed(1)} %`}
+      </td>
+      <td data-label="Memory" class="num" data-testid="svc-memory">
+        {u?.memory_usage_bytes == null
+          ? '—'
+          : `${formatBytes(u.memory_usage_bytes)} / ${formatBytes(u.memory_limit_bytes)}`}
+      </td>
+      <td data-label="Network" class="num" data-testid="svc-network">
+        {u?.network_rx_bytes == null
+          ? '—'
+          : `${formatBytes(u.network_rx_bytes)} / ${formatBytes(u.network_tx_bytes)}`}
+      </td>
+      <td data-label="Restarts" class="num" data-testid="svc-restarts">
+        {u?.restart_count ?? '—'}
+      </td>
+    </>
   );
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   absoluteTime,
   deploymentDuration,
+  formatBytes,
   formatDuration,
   shortId,
   shortSha,
@@ -61,5 +62,14 @@ describe('ids and times', () => {
     expect(shortId('ver_0mwrwn8u904aa77e1f0b2')).not.toBe(shortId('ver_0mwrwn8u903c92dbc5360'));
     expect(shortId('dep_1')).toBe('dep_1');
     expect(shortId(null)).toBe('—');
+  });
+});
+
+describe('formatBytes', () => {
+  it('reads bytes in 1024-based units, and a dash when unknown', () => {
+    expect(formatBytes(512)).toBe('512 B');
+    expect(formatBytes(1536)).toBe('1.5 KiB');
+    expect(formatBytes(2 * 1024 ** 3)).toBe('2.0 GiB');
+    expect(formatBytes(null)).toBe('—');
   });
 });

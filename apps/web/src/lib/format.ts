@@ -74,3 +74,16 @@ export function absoluteTime(iso: string | null | undefined): string {
 export function humanStatus(status: string): string {
   return status.replace(/_/g, ' ');
 }
+
+/** Bytes as people read them (1024-based, one decimal): `512 B`, `1.5 MiB`; `—` when unknown. */
+export function formatBytes(n: number | null | undefined): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '—';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${v} B` : `${v.toFixed(1)} ${units[i]}`;
+}

@@ -1,7 +1,7 @@
 // Hash routes, so the server needs no index.html fallback: #/, #/new,
 // #/stacks/<id>[/<tab>], #/deployments/<id>, #/audit, #/notifiers, #/hosts.
 
-export const STACK_TABS = ['overview', 'deployments', 'versions', 'settings'] as const;
+export const STACK_TABS = ['overview', 'deployments', 'versions', 'logs', 'settings'] as const;
 export type StackTab = (typeof STACK_TABS)[number];
 
 export type Route =

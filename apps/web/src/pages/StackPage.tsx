@@ -8,6 +8,7 @@ import {
   type Stack,
   type StackInput,
 } from '../api';
+import { ContainerLogsTab } from '../components/ContainerLogsTab';
 import { DeploymentsTable } from '../components/DeploymentsTable';
 import { OverviewTab } from '../components/OverviewTab';
 import { StackForm } from '../components/StackForm';
@@ -24,6 +25,7 @@ const TAB_LABELS: Record<StackTab, string> = {
   overview: 'Overview',
   deployments: 'Deployments',
   versions: 'Versions',
+  logs: 'Logs',
   settings: 'Settings',
 };
 
@@ -145,6 +147,7 @@ export function StackPage({ stack: ref, tab }: { stack: string; tab: StackTab })
           />
         ) : null}
         {tab === 'versions' ? <VersionsTab stack={s} refreshKey={liveTick} /> : null}
+        {tab === 'logs' ? <ContainerLogsTab stack={s} /> : null}
         {tab === 'settings' ? (
           <SettingsTab stack={s} onSaved={(next) => stack.setData(() => next)} />
         ) : null}
