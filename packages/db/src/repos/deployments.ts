@@ -68,17 +68,40 @@ export const latestDeployment = (db: Db, stackId: string): DeploymentSummary | u
 export const findDeploymentsByStatus = (db: Db, statuses: DeploymentStatus[]) =>
   db.select().from(deployments).where(inArray(deployments.status, statuses)).all();
 
-export const findStackDeploymentsByStatus = (
-  db: Db,
-  stackId: string,
-  statuses: DeploymentStatus[],
-) =>
+const prepareStackByStatus = (db: Db, statuses: DeploymentStatus[]) =>
   db
     .select()
     .from(deployments)
-    .where(and(eq(deployments.stackId, stackId), inArray(deployments.status, statuses)))
+    .where(
+      and(
+        eq(deployments.stackId, sql.placeholder('stackId')),
+        inArray(deployments.status, statuses),
+      ),
+    )
     .orderBy(desc(deployments.queuedAt))
-    .all();
+    .prepare();
+
+// One prepared statement per database and status list (the deployer asks a few lists, often).
+const stackByStatus = new WeakMap<Db, Map<string, ReturnType<typeof prepareStackByStatus>>>();
+
+export function findStackDeploymentsByStatus(
+  db: Db,
+  stackId: string,
+  statuses: DeploymentStatus[],
+): DeploymentRow[] {
+  let perDb = stackByStatus.get(db);
+  if (!perDb) {
+    perDb = new Map();
+    stackByStatus.set(db, perDb);
+  }
+  const key = statuses.join(',');
+  let stmt = perDb.get(key);
+  if (!stmt) {
+    stmt = prepareStackByStatus(db, statuses);
+    perDb.set(key, stmt);
+  }
+  return stmt.all({ stackId });
+}
 
 export interface StackStatsRow {
   total: number;

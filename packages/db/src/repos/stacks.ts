@@ -1,20 +1,34 @@
-import { asc, eq, or } from 'drizzle-orm';
+import { asc, eq, or, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { type NewStackRow, type StackRow, stacks } from '../schema';
+import { preparedPerDb } from './prepared';
 
 export const insertStack = (db: Db, row: NewStackRow): StackRow =>
   db.insert(stacks).values(row).returning().get();
 
+const byKey = preparedPerDb((db) => {
+  const key = sql.placeholder('key');
+  return db
+    .select()
+    .from(stacks)
+    .where(or(eq(stacks.id, key), eq(stacks.name, key), eq(stacks.uuid, key)))
+    .prepare();
+});
+
 /** `{stack}` in a path accepts the id, the name or the uuid. */
 export const findStack = (db: Db, idOrName: string): StackRow | undefined =>
+  byKey(db).get({ key: idOrName });
+
+const byName = preparedPerDb((db) =>
   db
     .select()
     .from(stacks)
-    .where(or(eq(stacks.id, idOrName), eq(stacks.name, idOrName), eq(stacks.uuid, idOrName)))
-    .get();
+    .where(eq(stacks.name, sql.placeholder('name')))
+    .prepare(),
+);
 
 export const findStackByName = (db: Db, name: string): StackRow | undefined =>
-  db.select().from(stacks).where(eq(stacks.name, name)).get();
+  byName(db).get({ name });
 
 export const listStacks = (db: Db): StackRow[] =>
   db.select().from(stacks).orderBy(asc(stacks.name)).all();
