@@ -97,9 +97,23 @@ export const webhookUnauthorized = () =>
 export function createWebhookService(deps: WebhookServiceDeps) {
   const { db, deployer, logger } = deps;
 
+  // The webhook secret alone, decrypted once per ciphertext (a write re-encrypts with a
+  // fresh IV, so a changed secret misses): a burst of pushes decrypts nothing after the first.
+  const webhookSecrets = new Map<string, { enc: string; secret: string }>();
+  function webhookSecretOf(row: StackRow): string | undefined {
+    const enc = row.webhookSecretEnc;
+    if (!enc) return undefined;
+    const hit = webhookSecrets.get(row.id);
+    if (hit?.enc === enc) return hit.secret;
+    const secret = deps.secrets.decrypt(enc);
+    if (webhookSecrets.size >= 10_000) webhookSecrets.clear();
+    webhookSecrets.set(row.id, { enc, secret });
+    return secret;
+  }
+
   function authenticate(req: WebhookRequest): StackRow {
     const row = findStack(db, req.stack);
-    const secret = row ? decryptSecrets(row, deps.secrets).webhookSecret : undefined;
+    const secret = row ? webhookSecretOf(row) : undefined;
     const method = verifyWebhookSignature(
       req.header,
       req.body,
@@ -246,7 +260,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     const authorized = candidates.filter((s) => {
       let secret: string | undefined;
       try {
-        secret = decryptSecrets(s, deps.secrets).webhookSecret;
+        secret = webhookSecretOf(s);
       } catch (error) {
         // One stack whose secrets cannot be read must not shut the others out.
         logger.warn('webhook: cannot read a stack secret', { stack: s.name, error });
