@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -237,5 +238,50 @@ describe('swarm stacks', () => {
       expect(l).toMatch(
         new RegExp(`^${first.web?.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} Running`),
       );
+  });
+
+  it('cancels a deploy while Swarm converges: no docker process left, then the old version again', async () => {
+    await create('cancel', web(set.hostImageRef(images.webV1)));
+    const first = await deploy('cancel');
+    expect(first.status, first.error).toBe('succeeded');
+    const good = await specImages('cancel');
+    // A health check whose first probe comes after a minute: the new tasks stay `starting`.
+    const slow = `    healthcheck:\n      test: ["CMD", "true"]\n      interval: 60s\n`;
+    await api('PATCH', '/api/v1/stacks/cancel', {
+      compose: web(set.hostImageRef(images.webV2), slow),
+    });
+    const started = await api('POST', '/api/v1/stacks/cancel/deploy');
+    const id = started.json.deployment.id;
+    await until(
+      async () =>
+        (await api('GET', `/api/v1/deployments/${id}`)).json.deployment.log.some(
+          (l: { text: string }) => l.text.startsWith('swarm: web:'),
+        ),
+      60_000,
+      'the convergence wait to start',
+    );
+    expect((await api('POST', `/api/v1/deployments/${id}/cancel`)).status).toBe(202);
+    const canceled = await ended(id);
+    expect(canceled.status).toBe('canceled');
+    // Its CLI, known by the stack file it was given (the re-apply that follows has its own).
+    const log = (await api('GET', `/api/v1/deployments/${id}`)).json.deployment.log;
+    const file = log
+      .map((l: { text: string }) => / -c (\S+) /.exec(l.text)?.[1])
+      .find(Boolean) as string;
+    expect(file).toMatch(/stack\.json$/);
+    const ps = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
+    expect(ps.split('\n').filter((l) => l.includes(file))).toEqual([]);
+    // The cancel queued a re-apply of the version that ran before, at its digest.
+    const reapply = await until(
+      async () =>
+        (await api('GET', '/api/v1/stacks/cancel/deployments')).json.deployments.find(
+          (d: { trigger: string; id: string }) => d.trigger === 'rollback',
+        ),
+      30_000,
+      'the re-apply after the cancel',
+    );
+    const back = await ended(reapply.id);
+    expect(back.status, back.error).toBe('succeeded');
+    expect(await specImages('cancel')).toEqual(good);
   });
 });
