@@ -15,6 +15,7 @@ import {
 } from '@simpledeploy/testing';
 import { loadConfig, type ServerConfig } from '../../apps/server/src/config';
 import { buildContainer, type Container } from '../../apps/server/src/container';
+import type { BenchTarget } from './targets';
 
 /** What every benchmark gets: a real engine, a private registry with test images, and a real server. */
 export interface BenchEnv {
@@ -104,4 +105,6 @@ export const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`;
 export interface BenchSection {
   title: string;
   body: string;
+  /** The issue's targets this section measures: `pnpm bench` prints each with its ratio. */
+  targets?: BenchTarget[];
 }

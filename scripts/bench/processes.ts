@@ -21,6 +21,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** The secret key every bench server and seeded database share (SIMPLEDEPLOY_SECRET_KEY). */
 export const BENCH_SECRET_KEY = 'bench-secret-key-0123456789abcdef';
 
+// BENCH_PROFILE_DIR=/tmp/prof: every server process writes a V8 CPU profile there when it stops.
+const profileArgs = () =>
+  process.env.BENCH_PROFILE_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+    : [];
+
 let built = process.env.BENCH_SKIP_BUILD === '1' || FROM_SOURCE;
 /**
  * `pnpm build` once per bench run: the servers below run the bundle users run.
@@ -66,6 +72,8 @@ export interface ServerProcess {
   pid: number;
   apiKey: string;
   dataDir: string;
+  /** SIMPLEDEPLOY_PROJECT_PREFIX: a stack's compose project is `<prefix>-<name>`. */
+  projectPrefix: string;
   /** From spawn to the first accepted TCP connection, in ms. */
   listeningMs: number;
   /** From spawn to the first answer of `GET /health` (any status), in ms. */
@@ -99,8 +107,9 @@ export async function startServerProcess(opts: ServerProcessOptions = {}): Promi
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'sd-bench-proc-'));
   const apiKey = `bench-${randomBytes(12).toString('hex')}`;
   const port = await getFreePort();
+  const projectPrefix = uniqueProjectName('sdtest-bench').slice(0, 30);
   const t0 = performance.now();
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), ...serverArgv()], {
+  const child = spawn(process.execPath, [...profileArgs(), ...(opts.nodeArgs ?? []), ...serverArgv()], {
     cwd: REPO_ROOT,
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
@@ -110,7 +119,7 @@ export async function startServerProcess(opts: ServerProcessOptions = {}): Promi
       SIMPLEDEPLOY_API_KEY: apiKey,
       SIMPLEDEPLOY_SECRET_KEY: BENCH_SECRET_KEY,
       SIMPLEDEPLOY_DATA_DIR: dataDir,
-      SIMPLEDEPLOY_PROJECT_PREFIX: uniqueProjectName('sdtest-bench').slice(0, 30),
+      SIMPLEDEPLOY_PROJECT_PREFIX: projectPrefix,
       LOG_LEVEL: 'warn',
       ...opts.env,
     },
@@ -153,6 +162,7 @@ export async function startServerProcess(opts: ServerProcessOptions = {}): Promi
     pid: child.pid ?? 0,
     apiKey,
     dataDir,
+    projectPrefix,
     listeningMs,
     healthMs,
     async api(method, path, body) {

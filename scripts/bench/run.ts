@@ -5,13 +5,16 @@ import { Agent, setGlobalDispatcher } from 'undici';
 import { benchCheckout } from './checkout';
 import { benchDeploy } from './deploy';
 import { type BenchEnv, type BenchSection, startBenchEnv } from './env';
-import { benchStackList, benchWebhooks } from './http-load';
 import { benchIdlePolling } from './idle';
 import { benchPollCost } from './poll-cost';
 import { benchPolling, pollingSection } from './polling';
 import { benchRemoteSsh } from './remote-ssh';
-import { benchViewers } from './viewers';
+import { benchStackListExternal } from './stack-list';
+import { benchStartup } from './startup';
 import { benchSwarm } from './swarm';
+import { type BenchTarget, targetLine } from './targets';
+import { benchViewers } from './viewers';
+import { benchWebhookBurst } from './webhook-burst';
 import { benchZeroDowntime } from './zero-downtime';
 
 /** In run order; `BENCH_ONLY=webhooks,viewers` runs some of them (docs/benchmarks.md then holds only those). */
@@ -20,10 +23,10 @@ const BENCHES: [string, (env: BenchEnv) => Promise<BenchSection>][] = [
   ['zero-downtime', benchZeroDowntime],
   ['swarm', benchSwarm],
   ['remote-ssh', benchRemoteSsh],
-  ['webhooks', benchWebhooks],
+  ['webhooks', benchWebhookBurst],
   ['viewers', benchViewers],
-  // Last on the shared server: it leaves 500 stacks behind.
-  ['stacks', benchStackList],
+  ['stacks', () => benchStackListExternal()],
+  ['startup', () => benchStartup()],
   ['idle', () => benchIdlePolling()],
   ['polling', async () => pollingSection(await benchPolling())],
   ['poll-cost', () => benchPollCost()],
@@ -49,6 +52,9 @@ async function main() {
       console.log(`bench: ${name}`);
       sections.push(await bench(env));
     }
+    const targets: BenchTarget[] = sections.flatMap((s) => s.targets ?? []);
+    if (targets.length) console.log('\ntargets:');
+    for (const t of targets) console.log(`  ${t.what}: ${targetLine(t)}`);
   } finally {
     await env.close();
   }

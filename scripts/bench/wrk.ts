@@ -100,7 +100,15 @@ ${
     ? `function response(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
   seen = seen + 1
-  ${opts.maxResponses ? `if seen >= ${Math.ceil(opts.maxResponses)} then wrk.thread:stop() end` : ''}
+  ${
+    opts.maxResponses
+      ? `if seen == ${Math.ceil(opts.maxResponses)} then
+    io.write("WRK_DONE\\n")
+    io.flush()
+    wrk.thread:stop()
+  end`
+      : ''
+  }
 end`
     : ''
 }
@@ -151,8 +159,15 @@ export async function runWrk(opts: WrkOptions): Promise<WrkResult> {
       const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
+      let interrupted = false;
       child.stdout.on('data', (c: Buffer) => {
         stdout += c.toString();
+        // wrk sleeps out its whole -d even when its thread stopped: SIGINT ends the run
+        // now, and wrk reports (duration up to here) as it does at the end of -d.
+        if (stdout.includes('WRK_DONE') && !interrupted) {
+          interrupted = true;
+          child.kill('SIGINT');
+        }
       });
       child.stderr.on('data', (c: Buffer) => {
         stderr += c.toString();
