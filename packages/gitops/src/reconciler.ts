@@ -19,6 +19,7 @@ import {
   updateStack,
 } from '@simpledeploy/db';
 import { type Deployer, decryptSecrets } from '@simpledeploy/deployer';
+import { createBackgroundWork } from './background-work';
 import { createSharedPolls } from './shared-polls';
 
 export interface ReconcilerDeps {
@@ -85,9 +86,8 @@ export function createReconciler(deps: ReconcilerDeps) {
   // The last drift seen per stack, so a lasting drift is reported once.
   const seenDrift = new Map<string, string>();
   const metrics = deps.metrics ?? noopMetrics;
-  const inFlight = new Set<Promise<void>>();
-  const waiting: (() => void)[] = [];
-  let active = 0;
+  const work = createBackgroundWork(maxConcurrent);
+  const { slot } = work;
   let started = false;
   let unsubscribe: (() => void) | undefined;
   let resyncTimer: TimerHandle | undefined;
@@ -95,25 +95,12 @@ export function createReconciler(deps: ReconcilerDeps) {
   const nowMs = () => clock.now().getTime();
   const jittered = (ms: number) => Math.round(ms * (1 - JITTER + 2 * JITTER * random()));
 
-  async function slot<T>(fn: () => Promise<T>): Promise<T> {
-    if (active >= maxConcurrent) await new Promise<void>((r) => waiting.push(r));
-    active++;
-    try {
-      return await fn();
-    } finally {
-      active--;
-      waiting.shift()?.();
-    }
-  }
-
   function arm(stackId: string, s: Schedule, delayMs: number) {
     if (s.timer) clock.clearTimeout(s.timer);
     s.nextAt = nowMs() + delayMs;
     s.timer = clock.setTimeout(() => {
       s.timer = undefined;
-      const run = tick(stackId, s);
-      inFlight.add(run);
-      void run.finally(() => inFlight.delete(run));
+      work.track(tick(stackId, s));
     }, delayMs);
   }
 
@@ -340,10 +327,7 @@ export function createReconciler(deps: ReconcilerDeps) {
       for (const s of schedules.values()) if (s.timer) clock.clearTimeout(s.timer);
       schedules.clear();
       guards.clear();
-      await Promise.race([
-        Promise.allSettled([...inFlight]),
-        new Promise((r) => setTimeout(r, timeoutMs).unref()),
-      ]);
+      await work.settle(timeoutMs);
     },
 
     /** Reconciles one stack now, outside its schedule (tests, "sync now" buttons). */

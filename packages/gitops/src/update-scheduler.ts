@@ -1,6 +1,7 @@
 import type { Clock, Logger, TimerHandle } from '@simpledeploy/core';
 import { type Db, findStack, listStacks, type StackRow } from '@simpledeploy/db';
 import type { Deployer } from '@simpledeploy/deployer';
+import { createBackgroundWork } from './background-work';
 import type { ImageUpdateReport } from './image-updates';
 
 export interface UpdateSchedulerDeps {
@@ -51,28 +52,11 @@ export function createUpdateScheduler(deps: UpdateSchedulerDeps) {
   const random = deps.random ?? Math.random;
   const maxConcurrent = deps.maxConcurrent ?? 4;
   const schedules = new Map<string, Schedule>();
-  const inFlight = new Set<Promise<void>>();
-  const waiting: (() => void)[] = [];
-  let active = 0;
+  const work = createBackgroundWork(maxConcurrent);
+  const { slot, track } = work;
   let started = false;
   let unsubscribe: (() => void) | undefined;
   let resyncTimer: TimerHandle | undefined;
-
-  async function slot<T>(fn: () => Promise<T>): Promise<T> {
-    if (active >= maxConcurrent) await new Promise<void>((r) => waiting.push(r));
-    active++;
-    try {
-      return await fn();
-    } finally {
-      active--;
-      waiting.shift()?.();
-    }
-  }
-
-  const track = (p: Promise<void>) => {
-    inFlight.add(p);
-    void p.finally(() => inFlight.delete(p));
-  };
 
   /** Delay to the round `multiple` intervals ahead of the next one, with its jitter. */
   function delayToRound(intervalMs: number, multiple: number): number {
@@ -176,10 +160,7 @@ export function createUpdateScheduler(deps: UpdateSchedulerDeps) {
       if (resyncTimer) clock.clearTimeout(resyncTimer);
       for (const s of schedules.values()) if (s.timer) clock.clearTimeout(s.timer);
       schedules.clear();
-      await Promise.race([
-        Promise.allSettled([...inFlight]),
-        new Promise((r) => setTimeout(r, timeoutMs).unref()),
-      ]);
+      await work.settle(timeoutMs);
     },
 
     /** When each scheduled stack is checked next (status output and tests). */
