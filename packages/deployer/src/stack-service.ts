@@ -123,6 +123,12 @@ export function createStackService(deps: StackServiceDeps) {
       out.hostId = host.id;
     }
     const engine = patch.engine ?? current?.engine ?? 'compose';
+    // The running project belongs to one engine: switching would leave it running unseen.
+    if (current?.currentVersionId && patch.engine !== undefined && patch.engine !== current.engine)
+      throw conflict(
+        `stack ${current.name} has run with engine ${current.engine}, whose project a switch would leave behind: create a new stack with engine ${patch.engine} and delete this one (DELETE takes its project down)`,
+        { field: 'engine' },
+      );
     if (engine === 'swarm' && (patch.engine !== undefined || patch.host !== undefined)) {
       const host = findHost(db, hostId);
       if (!host || !(host.swarm || host.swarmState === 'manager'))

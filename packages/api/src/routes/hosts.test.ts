@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { updateStack } from '@simpledeploy/db';
 import { describe, expect, it } from 'vitest';
 import { createApi } from '../app';
 import { testDomain } from '../test-domain';
@@ -117,6 +118,17 @@ describe('hosts routes', () => {
       host: 'mgr',
     });
     expect(ok.status, JSON.stringify(ok.body)).toBe(201);
+  });
+
+  it('refuses to switch the engine of a stack that has run', async () => {
+    const { call, domain } = setup();
+    await call('POST', '/api/v1/stacks', { name: 'web', compose });
+    const stack = domain.deployer.requireStack('web');
+    updateStack(domain.db, stack.id, { currentVersionId: 'ver_x' });
+    await call('PATCH', '/api/v1/hosts/local', { swarm: true });
+    const res = await call('PATCH', '/api/v1/stacks/web', { engine: 'swarm' });
+    expect(res.status).toBe(409);
+    expect(res.body.error.message).toMatch(/create a new stack with engine swarm/);
   });
 
   it('moves only a stack that runs, to another host', async () => {
