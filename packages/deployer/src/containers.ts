@@ -62,6 +62,17 @@ export interface ContainerServiceDeps {
   docker?: string | undefined;
 }
 
+/** What a container that is not running (or that stats did not report) shows. */
+const NO_USAGE: Omit<ContainerUsage, 'container'> = {
+  cpu_percent: null,
+  memory_usage_bytes: null,
+  memory_limit_bytes: null,
+  memory_percent: null,
+  network_rx_bytes: null,
+  network_tx_bytes: null,
+  pids: null,
+};
+
 interface RawInspect {
   Name?: string;
   RestartCount?: number;
@@ -228,25 +239,18 @@ export function createContainerService(deps: ContainerServiceDeps) {
         for (const r of JSON.parse(text) as RawInspect[])
           inspected.set((r.Name ?? '').replace(/^\//, ''), r);
       }
-      const containers = rows.map((r): ContainerStats => {
-        const u = usage.get(r.container);
-        const i = inspected.get(r.container);
-        return {
+      const containers = rows.map(
+        (r): ContainerStats => ({
+          ...NO_USAGE,
+          ...usage.get(r.container),
           container: r.container,
           service: r.service,
           state: r.state,
           health: r.health,
-          cpu_percent: u?.cpu_percent ?? null,
-          memory_usage_bytes: u?.memory_usage_bytes ?? null,
-          memory_limit_bytes: u?.memory_limit_bytes ?? null,
-          memory_percent: u?.memory_percent ?? null,
-          network_rx_bytes: u?.network_rx_bytes ?? null,
-          network_tx_bytes: u?.network_tx_bytes ?? null,
-          pids: u?.pids ?? null,
-          restart_count: typeof i?.RestartCount === 'number' ? i.RestartCount : null,
-          started_at: i?.State?.StartedAt ?? null,
-        };
-      });
+          restart_count: inspected.get(r.container)?.RestartCount ?? null,
+          started_at: inspected.get(r.container)?.State?.StartedAt ?? null,
+        }),
+      );
       return { checked_at: deps.clock.now().toISOString(), containers };
     },
   };

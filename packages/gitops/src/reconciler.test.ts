@@ -7,6 +7,7 @@ import {
   createRedactor,
   createSecretBox,
   type GitClient,
+  noopMetrics,
   silentLogger,
 } from '@simpledeploy/core';
 import { createTestDb, findStack, type StackRow } from '@simpledeploy/db';
@@ -357,6 +358,77 @@ describe('reconciler: drift', () => {
     await until(() => calls === 1);
     await t.clock.advance(10_000);
     await until(() => calls === 2);
+    await reconciler.stop();
+  });
+});
+
+describe('reconciler: reporting drift', () => {
+  it('counts and publishes drift.detected once per new drift, and never redeploys a crash loop', async () => {
+    const t = setup();
+    await t.stacks.create({
+      name: 'loop',
+      compose: 'services:\n  web:\n    image: w\n',
+      auto_deploy: true,
+      reconcile_interval_seconds: 10,
+    });
+    const { deployment } = t.deployer.deploy('loop', { trigger: 'manual' });
+    await t.deployer.waitFor(deployment.id);
+    const published: { event: string; message: string }[] = [];
+    let counted = 0;
+    let items: DriftItem[] = [
+      {
+        service: 'web',
+        container: 'simpledeploy-loop-web-1',
+        type: 'crash_loop',
+        expected: 'at most 5 restarts in 10 minutes',
+        actual: 'restarted 6 times in the last 10 minutes (restarting)',
+      },
+    ];
+    let checks = 0;
+    const reconciler = createReconciler({
+      db: t.db,
+      deployer: t.deployer,
+      drift: {
+        async containerDrift() {
+          checks++;
+          return items;
+        },
+      },
+      secrets: createSecretBox('reconciler-test'),
+      clock: t.clock,
+      logger: silentLogger,
+      random: () => 0.5,
+      metrics: { ...noopMetrics, driftDetected: () => counted++ },
+      notify: { publish: (n) => published.push(n) },
+    });
+    reconciler.start();
+    await t.clock.advance(5_000);
+    await until(() => checks === 1);
+    await t.clock.advance(10_000);
+    await until(() => checks === 2);
+    // The same crash loop twice: one notification, one count, and no repair deploy.
+    expect(published).toEqual([
+      {
+        event: 'drift.detected',
+        stack: t.row('loop').id,
+        message: 'loop drifted from its deployed version: crash_loop:web',
+        details: { drift: items },
+      },
+    ]);
+    expect(counted).toBe(1);
+    expect(t.deployments('loop')).toHaveLength(1);
+    // Cured, then drifted again: reported again.
+    items = [];
+    await t.clock.advance(10_000);
+    await until(() => checks === 3);
+    items = [{ service: 'web', type: 'stopped', expected: 'running', actual: 'exited (1)' }];
+    await t.clock.advance(10_000);
+    await until(() => checks === 4);
+    expect(published.map((p) => p.message)).toEqual([
+      'loop drifted from its deployed version: crash_loop:web',
+      'loop drifted from its deployed version: stopped:web',
+    ]);
+    expect(counted).toBe(2);
     await reconciler.stop();
   });
 });
