@@ -104,28 +104,47 @@ export function createReconciler(deps: ReconcilerDeps) {
     }, delayMs);
   }
 
-  /** Re-reads which stacks reconcile and how often; new ones start at a random point of their interval. */
+  /** Schedules one stack as its row says; a new schedule starts at a random point of its interval. */
+  function schedule(row: StackRow) {
+    const intervalMs = row.reconcileIntervalSeconds * 1000;
+    const s = schedules.get(row.id);
+    if (s && s.intervalMs === intervalMs) return;
+    const next: Schedule = { intervalMs, timer: undefined, nextAt: 0, running: false };
+    if (s?.timer) clock.clearTimeout(s.timer);
+    schedules.set(row.id, next);
+    arm(row.id, next, Math.round(random() * intervalMs));
+  }
+
+  function unschedule(id: string) {
+    const s = schedules.get(id);
+    if (s?.timer) clock.clearTimeout(s.timer);
+    schedules.delete(id);
+    guards.delete(id);
+    seenDrift.delete(id);
+  }
+
+  /** Re-reads which stacks reconcile and how often. */
   function sync() {
     if (!started) return;
     const seen = new Set<string>();
     for (const row of listStacks(db)) {
       if (row.reconcileIntervalSeconds <= 0) continue;
       seen.add(row.id);
-      const intervalMs = row.reconcileIntervalSeconds * 1000;
-      const s = schedules.get(row.id);
-      if (s && s.intervalMs === intervalMs) continue;
-      const next: Schedule = { intervalMs, timer: undefined, nextAt: 0, running: false };
-      if (s?.timer) clock.clearTimeout(s.timer);
-      schedules.set(row.id, next);
-      arm(row.id, next, Math.round(random() * intervalMs));
+      schedule(row);
     }
-    for (const [id, s] of schedules) {
-      if (seen.has(id)) continue;
-      if (s.timer) clock.clearTimeout(s.timer);
-      schedules.delete(id);
-      guards.delete(id);
-      seenDrift.delete(id);
-    }
+    for (const id of [...schedules.keys()]) if (!seen.has(id)) unschedule(id);
+  }
+
+  /**
+   * One stack changed: only its row is read again. Every poll that finds a new commit
+   * emits a change, and re-reading all stacks for each made the first round over a
+   * thousand stacks a million row reads.
+   */
+  function syncOne(stackId: string) {
+    if (!started) return;
+    const row = findStack(db, stackId);
+    if (row && row.reconcileIntervalSeconds > 0) schedule(row);
+    else unschedule(stackId);
   }
 
   async function tick(stackId: string, s: Schedule): Promise<void> {
@@ -310,7 +329,7 @@ export function createReconciler(deps: ReconcilerDeps) {
       if (started) return;
       started = true;
       unsubscribe = deployer.onChange((e) => {
-        if (e.type === 'stack') sync();
+        if (e.type === 'stack') syncOne(e.stackId);
       });
       const resync = () => {
         sync();
