@@ -234,7 +234,8 @@ async function idleThousand(server: ExternalGitServer) {
       });
       if (res.status !== 201) throw new Error(`cannot create ${name}: ${JSON.stringify(res.json)}`);
     };
-    for (let i = 0; i < names.length; i += 8) await Promise.all(names.slice(i, i + 8).map(create));
+    for (let i = 0; i < names.length; i += 16)
+      await Promise.all(names.slice(i, i + 16).map(create));
     await sleep(3000);
     const idle = await observe(pid, BASELINE_S);
 
@@ -244,10 +245,11 @@ async function idleThousand(server: ExternalGitServer) {
       });
       if (res.status !== 200) throw new Error(`cannot update ${name}: ${JSON.stringify(res.json)}`);
     };
-    for (let i = 0; i < names.length; i += 8) await Promise.all(names.slice(i, i + 8).map(enable));
-    // Each stack starts at a random point of its interval: the rate is steady from here;
-    // a few seconds let the PATCH burst settle.
-    await sleep(5000);
+    for (let i = 0; i < names.length; i += 16)
+      await Promise.all(names.slice(i, i + 16).map(enable));
+    // One whole interval first: every stack's first poll (it records the commit, a change)
+    // is over; the window then holds the steady state, each stack polled once per interval.
+    await sleep(INTERVAL_S * 1000 + 5000);
     const polling = await observe(pid, WINDOW_S);
     const list = (await api('GET', '/api/v1/stacks')).json.stacks as {
       poll: { last_poll_at: string | null; failures: number };
@@ -302,7 +304,7 @@ export async function benchPollCost(): Promise<BenchSection> {
         '',
         "The git server here spawns `git http-backend` for every request on the same 2 cores, and the loopback send is charged to the sender: the stand-in row is the poll's own cost, closer to a remote git host.",
         '',
-        `Then the server (${k.how}) with ${STACKS} git stacks, each its own repository (distinct URLs: no two share a listing), never deployed; ${BASELINE_S} s with polling off (the baseline), then every stack set to \`reconcile_interval_seconds: ${INTERVAL_S}\` and ${WINDOW_S} s measured (${fmt(pollsPerS, 1)} polls/s; no time compression: each stack starts at a random point of its interval, so the rate is steady from the start). CPU from /proc/<pid>/stat, RSS (VmRSS) sampled every second.`,
+        `Then the server (${k.how}) with ${STACKS} git stacks, each its own repository (distinct URLs: no two share a listing), never deployed; ${BASELINE_S} s with polling off (the baseline), then every stack set to \`reconcile_interval_seconds: ${INTERVAL_S}\`, one interval left for every stack's first poll, and the next ${WINDOW_S} s measured (${fmt(pollsPerS, 1)} polls/s; no time compression). CPU from /proc/<pid>/stat, RSS (VmRSS) sampled every second.`,
         '',
         row([
           'what',
