@@ -30,6 +30,7 @@ import type {
   StackInputJson,
   StackJson,
   StackStatusJson,
+  StackSummaryJson,
   StackUpdatedJson,
   StatsJson,
   TriggerJson,
@@ -41,6 +42,8 @@ export type StackStatus = StackStatusJson;
 export type DeploymentStatus = DeploymentStatusJson;
 export type Trigger = TriggerJson;
 export type Stack = StackJson;
+/** What the stack list shows of a stack (`GET /api/v1/stacks?view=summary`). */
+export type StackSummary = StackSummaryJson;
 export type LogLine = LogLineJson;
 export type Deployment = DeploymentJson;
 export type DeploymentDetail = DeploymentDetailJson;
@@ -208,6 +211,42 @@ export async function request<T>(path: string, opts: RequestOptions = {}): Promi
 const enc = encodeURIComponent;
 const base = '/api/v1';
 
+// The last stack list and its ETag: asked again with If-None-Match, an unchanged list is a
+// 304 with no body (the server keeps a version of its data, so this costs it next to nothing).
+let lastSummaries: { etag: string; token: string | null; stacks: StackSummary[] } | undefined;
+
+async function listSummaries(signal?: AbortSignal): Promise<StackSummary[]> {
+  const token = currentToken;
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (token) headers['X-API-KEY'] = token;
+  const cached = lastSummaries?.token === token ? lastSummaries : undefined;
+  if (cached) headers['If-None-Match'] = cached.etag;
+  let res: Response;
+  try {
+    res = await fetch(`${base}/stacks?view=summary`, { headers, signal, cache: 'no-store' });
+  } catch (e) {
+    if ((e as Error).name === 'AbortError') throw e;
+    throw new ApiError(0, 'UNAVAILABLE', 'Could not reach the simpledeploy server.');
+  }
+  if (res.status === 304 && cached) return cached.stacks;
+  const text = await res.text();
+  let body: unknown = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = null;
+  }
+  if (!res.ok) {
+    const err = errorFromBody(res.status, body);
+    if (res.status === 401) for (const fn of unauthorizedListeners) fn();
+    throw err;
+  }
+  const stacks = (body as { stacks: StackSummary[] }).stacks;
+  const etag = res.headers.get('ETag');
+  lastSummaries = etag ? { etag, token, stacks } : undefined;
+  return stacks;
+}
+
 /** The WebSocket URL for an API path, carrying the key as `?token=`. */
 export function wsUrl(path: string, token: string, loc: { protocol: string; host: string }) {
   const scheme = loc.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -224,8 +263,13 @@ export const paths = {
 
 export const api = {
   checkKey: (token: string) =>
-    request<{ stacks: Stack[] }>(`${base}/stacks`, { token, quiet401: true }),
+    // One summary is enough to know the key works, however many stacks there are.
+    request<{ stacks: StackSummary[] }>(`${base}/stacks?view=summary&limit=1`, {
+      token,
+      quiet401: true,
+    }),
   listStacks: (signal?: AbortSignal) => request<{ stacks: Stack[] }>(`${base}/stacks`, { signal }),
+  listStackSummaries: (signal?: AbortSignal) => listSummaries(signal),
   getStack: (stack: string, signal?: AbortSignal) =>
     request<{ stack: Stack }>(`${base}/stacks/${enc(stack)}`, { signal }),
   createStack: (input: StackInput) =>
@@ -326,7 +370,7 @@ export function isTerminal(status: string | undefined | null): boolean {
 }
 
 /** Whether a stack tracks a git repository (and so has remote drift to check). */
-export function isGitStack(stack: Stack): boolean {
+export function isGitStack(stack: Pick<Stack, 'repo_url'>): boolean {
   return !!stack.repo_url;
 }
 

@@ -20,6 +20,9 @@ export interface StackSummaryView {
   remote_commit: string | null;
   behind: boolean;
   auto_deploy: boolean;
+  auto_update: boolean;
+  /** The last image update check: services whose tag points at a newer digest. */
+  image_updates: { checked_at: string | null; available: number };
   reconcile_interval_seconds: number;
   poll: { last_poll_at: string | null; last_error: string | null; failures: number };
   updated_at: string;
@@ -48,6 +51,11 @@ export function toStackSummary(
     remote_commit: row.remoteCommit,
     behind: !!row.repoUrl && !!row.remoteCommit && row.remoteCommit !== row.deployedCommit,
     auto_deploy: row.autoDeploy,
+    auto_update: row.autoUpdate ?? false,
+    image_updates: {
+      checked_at: row.updateCheck?.checked_at ?? null,
+      available: row.updateCheck?.services.filter((s) => s.update_available).length ?? 0,
+    },
     reconcile_interval_seconds: row.reconcileIntervalSeconds,
     poll: {
       last_poll_at: row.lastPollAt,

@@ -1,13 +1,13 @@
 // Applies push-channel messages to the client's copies of stacks and deployments.
 // Stack messages are the server's truth; deployment messages fill the gap until one arrives.
-import { type Deployment, isTerminal, type LiveMessage, type Stack } from '../api';
+import { type Deployment, isTerminal, type LiveMessage, type StackSummary } from '../api';
 
-function sameStack(s: Stack, idOrName: string): boolean {
+function sameStack(s: StackSummary, idOrName: string): boolean {
   return s.id === idOrName || s.name === idOrName;
 }
 
 /** A stack's status and last deployment as a deployment state change implies them. */
-export function applyDeploymentToStack(stack: Stack, d: Deployment): Stack {
+export function applyDeploymentToStack<S extends StackSummary>(stack: S, d: Deployment): S {
   if (d.status === 'running') return { ...stack, status: 'deploying' };
   if (d.status === 'queued') {
     return stack.status === 'deploying' ? stack : { ...stack, status: 'queued' };
@@ -28,14 +28,16 @@ export function applyDeploymentToStack(stack: Stack, d: Deployment): Stack {
   return stack;
 }
 
-/** The stack list after one message; new stacks are added in name order. */
-export function applyToStacks(stacks: Stack[], msg: LiveMessage): Stack[] {
+/** The stack list (full or summary views) after one message; new stacks are added in name order. */
+export function applyToStacks<S extends StackSummary>(stacks: S[], msg: LiveMessage): S[] {
   switch (msg.type) {
     case 'stack': {
       const i = stacks.findIndex((s) => s.id === msg.stack.id);
-      if (i === -1) return [...stacks, msg.stack].sort((a, b) => a.name.localeCompare(b.name));
+      // A stack message carries the whole stack, which has every field of a summary.
+      const incoming = msg.stack as StackSummary as S;
+      if (i === -1) return [...stacks, incoming].sort((a, b) => a.name.localeCompare(b.name));
       const next = stacks.slice();
-      next[i] = { ...stacks[i], ...msg.stack };
+      next[i] = { ...stacks[i], ...incoming } as S;
       return next;
     }
     case 'stack_deleted':

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { api, type Drift, isGitStack, type Stack } from '../api';
+import { api, type Drift, isGitStack, type StackSummary } from '../api';
 import { DriftBadge } from '../components/DriftBadge';
 import { UpdateBadge } from '../components/UpdateBadge';
 import { Empty, ErrorNote, Loading, StatusBadge, Time } from '../components/ui';
@@ -12,13 +12,19 @@ import { links } from '../lib/route';
 
 /** Drift checks on the list: at most this many at once, each stack at most once a minute. */
 const DRIFT_CONCURRENCY = 2;
+/**
+ * Past this many git stacks the list checks drift only when asked (the Check button): each
+ * check runs compose on the server, and a thousand of them would follow every page visit.
+ */
+const AUTO_DRIFT_MAX_STACKS = 25;
 const DRIFT_MAX_AGE_MS = 60_000;
 
 type DriftEntry = { drift?: Drift; error?: unknown; loading: boolean; at: number };
 
 export function StacksPage() {
   const { me } = useApp();
-  const stacks = useResource('stacks', (signal) => api.listStacks(signal).then((r) => r.stacks));
+  // The summary view, revalidated by ETag: one request for the whole list, 304 when unchanged.
+  const stacks = useResource('stacks', (signal) => api.listStackSummaries(signal));
   const drift = useDriftChecks(stacks.data ?? []);
 
   useLive((e) => {
@@ -86,7 +92,7 @@ function StackRow({
   drift,
   onCheck,
 }: {
-  stack: Stack;
+  stack: StackSummary;
   drift: DriftEntry | undefined;
   onCheck: () => void;
 }) {
@@ -139,7 +145,7 @@ function StackRow({
   );
 }
 
-function sourceLabel(s: Stack): string {
+function sourceLabel(s: StackSummary): string {
   const url = (s.repo_url ?? '').replace(/^https?:\/\//, '').replace(/\.git$/, '');
   return s.repo_branch ? `${url} · ${s.repo_branch}` : url;
 }
@@ -167,7 +173,7 @@ function DriftCell({ entry, onCheck }: { entry: DriftEntry | undefined; onCheck:
   );
 }
 
-function PollCell({ stack }: { stack: Stack }) {
+function PollCell({ stack }: { stack: StackSummary }) {
   const poll = stack.poll;
   const interval = stack.reconcile_interval_seconds ?? 0;
   if (interval === 0 && !poll?.last_poll_at) return <span class="muted">off</span>;
@@ -193,9 +199,9 @@ function PollCell({ stack }: { stack: Stack }) {
  * Drift for the list: git stacks are checked automatically (bounded concurrency,
  * at most once a minute each); any stack can be checked on demand.
  */
-function useDriftChecks(stacks: Stack[]) {
+function useDriftChecks(stacks: StackSummary[]) {
   const [entries, setEntries] = useState<Record<string, DriftEntry>>({});
-  const queue = useRef<Stack[]>([]);
+  const queue = useRef<StackSummary[]>([]);
   const running = useRef(0);
   const alive = useRef(true);
   const entriesRef = useRef(entries);
@@ -225,7 +231,7 @@ function useDriftChecks(stacks: Stack[]) {
     setEntries((e) => ({ ...e, [id]: entry }));
     pump();
   };
-  const enqueue = (s: Stack) => {
+  const enqueue = (s: StackSummary) => {
     if (queue.current.some((q) => q.id === s.id) || entriesRef.current[s.id]?.loading) return;
     queue.current.push(s);
     pump();
@@ -238,7 +244,9 @@ function useDriftChecks(stacks: Stack[]) {
   // Keyed on the git stacks' identity, so a poll that changes nothing re-checks nothing.
   useEffect(() => {
     const now = Date.now();
-    for (const s of stacks.filter(isGitStack)) {
+    const git = stacks.filter(isGitStack);
+    if (git.length > AUTO_DRIFT_MAX_STACKS) return;
+    for (const s of git) {
       const e = entriesRef.current[s.id];
       if (!e || (!e.loading && now - e.at > DRIFT_MAX_AGE_MS)) enqueue(s);
     }

@@ -49,6 +49,11 @@ export const StackSummary = named.response(
     remote_commit: z.string().nullable(),
     behind: z.boolean(),
     auto_deploy: z.boolean(),
+    auto_update: z.boolean(),
+    image_updates: z.strictObject({
+      checked_at: nullableTime,
+      available: z.number().int().describe('services whose tag points at a newer digest'),
+    }),
     reconcile_interval_seconds: z.number().int(),
     poll: z.strictObject({
       last_poll_at: nullableTime,

@@ -101,6 +101,8 @@ describe('GET /api/v1/stacks: pages, summary, ETag', () => {
         'remote_commit',
         'behind',
         'auto_deploy',
+        'auto_update',
+        'image_updates',
         'reconcile_interval_seconds',
         'poll',
         'updated_at',
