@@ -25,7 +25,7 @@ describe('loadConfig', () => {
       auditRetentionDays: 90,
       deploymentRetentionDays: 90,
       deploymentKeepPerStack: 200,
-      crashLoop: { restarts: 5, windowMinutes: 10 },
+      crashLoop: { restarts: 5, windowMinutes: 10, checkSeconds: 60 },
       projectPrefix: 'simpledeploy',
       dockerHost: undefined,
       logLevel: 'info',

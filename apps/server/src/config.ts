@@ -52,9 +52,10 @@ export interface Config {
   deploymentKeepPerStack: number;
   /**
    * A container restarting more than `restarts` times in `windowMinutes` is drift of type
-   * crash_loop (SIMPLEDEPLOY_CRASH_LOOP_RESTARTS, default 5; SIMPLEDEPLOY_CRASH_LOOP_MINUTES, default 10).
+   * crash_loop (SIMPLEDEPLOY_CRASH_LOOP_RESTARTS, default 5; SIMPLEDEPLOY_CRASH_LOOP_MINUTES, default 10);
+   * stacks that do not reconcile are checked every `checkSeconds` (SIMPLEDEPLOY_CRASH_LOOP_CHECK_SECONDS, default 60).
    */
-  crashLoop: { restarts: number; windowMinutes: number };
+  crashLoop: { restarts: number; windowMinutes: number; checkSeconds: number };
   /** Seconds between health checks of every host (SIMPLEDEPLOY_HOST_CHECK_INTERVAL_SECONDS). */
   hostCheckIntervalSeconds: number;
   projectPrefix: string;
@@ -154,6 +155,7 @@ const schema = z.object({
   SIMPLEDEPLOY_DEPLOYMENT_KEEP_PER_STACK: integer(0, 1_000_000, 200),
   SIMPLEDEPLOY_CRASH_LOOP_RESTARTS: integer(1, 10_000, 5),
   SIMPLEDEPLOY_CRASH_LOOP_MINUTES: integer(1, 1440, 10),
+  SIMPLEDEPLOY_CRASH_LOOP_CHECK_SECONDS: integer(1, 86400, 60),
   SIMPLEDEPLOY_HOST_CHECK_INTERVAL_SECONDS: integer(2, 86400, 30),
   SIMPLEDEPLOY_PROJECT_PREFIX: checked(
     (v) => PROJECT_PREFIX.test(v),
@@ -233,6 +235,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     crashLoop: {
       restarts: e.SIMPLEDEPLOY_CRASH_LOOP_RESTARTS,
       windowMinutes: e.SIMPLEDEPLOY_CRASH_LOOP_MINUTES,
+      checkSeconds: e.SIMPLEDEPLOY_CRASH_LOOP_CHECK_SECONDS,
     },
     hostCheckIntervalSeconds: e.SIMPLEDEPLOY_HOST_CHECK_INTERVAL_SECONDS,
     projectPrefix: e.SIMPLEDEPLOY_PROJECT_PREFIX ?? 'simpledeploy',

@@ -36,6 +36,7 @@ import {
 import { createGitClient } from '@simpledeploy/git';
 import {
   createCommitStatusReporter,
+  createCrashWatch,
   createDriftService,
   createImageUpdateService,
   createReconciler,
@@ -202,6 +203,16 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
     notify,
     logger: logger.child({ component: 'reconciler' }),
   });
+  // Crash loops of stacks that do not reconcile still notify (drift.detected).
+  const crashWatch = createCrashWatch({
+    db: db.db,
+    drift,
+    clock,
+    notify,
+    metrics,
+    logger: logger.child({ component: 'crash-watch' }),
+    intervalMs: config.crashLoop.checkSeconds * 1000,
+  });
   // Image updates: the registry's digest of each service's tag against the running one.
   const imageUpdates = createImageUpdateService({
     ...gitopsDeps,
@@ -351,6 +362,7 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
         logger.error('legacy mode: cannot create the stack "default" from REPO_URL', { error });
       }
       reconciler.start();
+      crashWatch.start();
       updateScheduler.start();
       services.hostHealth.start(config.hostCheckIntervalSeconds * 1000);
       // Deliveries a previous run left pending go out now.
@@ -384,6 +396,7 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
         s?.closeIdleConnections();
         // No new polls or drift repairs while deployments wind down.
         await reconciler.stop();
+        await crashWatch.stop();
         await updateScheduler.stop();
         services.hostHealth.stop();
         clearInterval(auditPruning);

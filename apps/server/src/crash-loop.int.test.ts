@@ -32,6 +32,7 @@ beforeAll(async () => {
   server = await startInProcessServer({
     SIMPLEDEPLOY_CRASH_LOOP_RESTARTS: '2',
     SIMPLEDEPLOY_CRASH_LOOP_MINUTES: '10',
+    SIMPLEDEPLOY_CRASH_LOOP_CHECK_SECONDS: '2',
   });
   const notifier = await server.api('POST', '/api/v1/notifiers', {
     name: 'drift-watch',
@@ -103,5 +104,30 @@ describe('a crash-looping container on the real engine', () => {
     ]);
     const metrics = await (await fetch(`${server.base}/metrics`)).text();
     expect(metrics).toMatch(/^simpledeploy_drift_detected_total [1-9]\d*$/m);
+  });
+
+  it('notifies for a stack that does not reconcile too (the crash watch)', async () => {
+    made.push('nopoll');
+    const created = await server.api('POST', '/api/v1/stacks', {
+      name: 'nopoll',
+      compose,
+      ...registryFields(registry),
+    });
+    expect(created.status, JSON.stringify(created.json)).toBe(201);
+    expect(created.json.stack.reconcile_interval_seconds).toBe(0);
+    const dep = await server.api('POST', '/api/v1/stacks/nopoll/deploy?wait=true');
+    expect(dep.json.deployment.status).toBe('succeeded');
+    const sent = await until(
+      () =>
+        receiver.requests
+          .map(
+            (r) =>
+              JSON.parse(r.body) as { event: string; message: string; stack?: { name: string } },
+          )
+          .find((b) => b.event === 'drift.detected' && b.stack?.name === 'nopoll'),
+      60_000,
+      'the drift.detected notification of nopoll',
+    );
+    expect(sent.message).toBe('nopoll drifted from its deployed version: crash_loop:crasher');
   });
 });

@@ -1,5 +1,6 @@
 export * from './commit-status';
 export * from './commit-status-reporter';
+export * from './crash-watch';
 export * from './drift';
 export * from './image-updates';
 export * from './legacy';

@@ -1,0 +1,104 @@
+import type { DriftItem } from '@simpledeploy/compose';
+import {
+  type Clock,
+  type Logger,
+  type Metrics,
+  type Notify,
+  noopMetrics,
+  type TimerHandle,
+} from '@simpledeploy/core';
+import { type Db, listStacks, type StackRow } from '@simpledeploy/db';
+
+export interface CrashWatchDeps {
+  db: Db;
+  drift: { containerDrift(stack: StackRow): Promise<DriftItem[] | undefined> };
+  clock: Clock;
+  logger: Logger;
+  notify?: Notify | undefined;
+  metrics?: Metrics | undefined;
+  /** Between two rounds over the stacks. */
+  intervalMs: number;
+}
+
+/**
+ * Crash loops of the stacks the reconciler does not look at (reconcile_interval_seconds
+ * 0): every interval, each deployed compose stack's containers are checked and a new
+ * crash loop is published as `drift.detected`, once while it lasts. Stacks that
+ * reconcile are reported by the reconciler with the rest of their drift.
+ */
+export function createCrashWatch(deps: CrashWatchDeps) {
+  const { clock, logger } = deps;
+  const metrics = deps.metrics ?? noopMetrics;
+  const reported = new Map<string, string>();
+  let timer: TimerHandle | undefined;
+  let running: Promise<void> | undefined;
+  let started = false;
+  let stopped = false;
+
+  async function check(stack: StackRow) {
+    let items: DriftItem[] | undefined;
+    try {
+      items = await deps.drift.containerDrift(stack);
+    } catch (error) {
+      logger.debug('crash loop check failed', { stack: stack.name, error });
+      return;
+    }
+    const loops = (items ?? []).filter((i) => i.type === 'crash_loop');
+    const signature = loops
+      .map((i) => `crash_loop:${i.service}`)
+      .sort()
+      .join(',');
+    if (!signature) {
+      reported.delete(stack.id);
+      return;
+    }
+    if (reported.get(stack.id) === signature) return;
+    reported.set(stack.id, signature);
+    metrics.driftDetected();
+    deps.notify?.publish({
+      event: 'drift.detected',
+      stack: stack.id,
+      message: `${stack.name} drifted from its deployed version: ${signature}`,
+      details: { drift: loops },
+    });
+  }
+
+  async function round() {
+    const stacks = listStacks(deps.db).filter(
+      (s) => s.currentVersionId && s.reconcileIntervalSeconds <= 0 && s.engine !== 'swarm',
+    );
+    const ids = new Set(stacks.map((s) => s.id));
+    for (const id of reported.keys()) if (!ids.has(id)) reported.delete(id);
+    for (const stack of stacks) {
+      if (stopped) return;
+      await check(stack);
+    }
+  }
+
+  function arm() {
+    timer = clock.setTimeout(() => {
+      running = round().finally(() => {
+        running = undefined;
+        if (started) arm();
+      });
+    }, deps.intervalMs);
+  }
+
+  return {
+    start() {
+      if (started) return;
+      started = true;
+      stopped = false;
+      arm();
+    },
+    /** Stops scheduling and waits for a round in progress. */
+    async stop() {
+      started = false;
+      stopped = true;
+      if (timer) clock.clearTimeout(timer);
+      await running;
+    },
+    /** One round now (tests). */
+    round,
+  };
+}
