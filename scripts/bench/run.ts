@@ -6,6 +6,7 @@ import { benchCheckout } from './checkout';
 import { benchDeploy } from './deploy';
 import { type BenchEnv, type BenchSection, startBenchEnv } from './env';
 import { benchIdlePolling } from './idle';
+import { benchImageUpdates } from './image-updates';
 import { benchPollCost } from './poll-cost';
 import { benchPolling, pollingSection } from './polling';
 import { benchRemoteSsh } from './remote-ssh';
@@ -31,6 +32,7 @@ const BENCHES: [string, (env: BenchEnv) => Promise<BenchSection>][] = [
   ['polling', async () => pollingSection(await benchPolling())],
   ['poll-cost', () => benchPollCost()],
   ['checkout', () => benchCheckout()],
+  ['image-updates', benchImageUpdates],
 ];
 
 /**

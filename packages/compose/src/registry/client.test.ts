@@ -181,6 +181,12 @@ describe('createRegistryClient.manifestDigest', () => {
     const ref = parseImageReference('127.0.0.1:5000/web:v1');
     expect(await client.manifestDigest(ref, login)).toBe(DIGEST);
     await expect(client.manifestDigest(ref)).rejects.toThrow(/needs a login/);
+    // Basic auth holds for the whole registry: another repository is asked once.
+    const before = f.seen.length;
+    expect(await client.manifestDigest(parseImageReference('127.0.0.1:5000/api:v1'), login)).toBe(
+      DIGEST,
+    );
+    expect(f.seen.length - before).toBe(1);
     // A changed password never rides on the credential kept for the old one.
     await expect(
       client.manifestDigest(ref, { username: login.username, password: 'changed-pass' }),

@@ -178,13 +178,16 @@ export function createRegistryClient(opts: RegistryClientOptions = {}) {
       const url = `${scheme}://${ref.apiHost}/v2/${ref.repository}/manifests/${ref.tag}`;
       // The whole login is in the key: a changed password, or another stack's, never rides
       // on a credential kept for a different one.
-      const key = `${ref.apiHost}|${ref.repository}|${login ? loginFingerprint(login) : ''}`;
+      const who = login ? loginFingerprint(login) : '';
+      const key = `${ref.apiHost}|${ref.repository}|${who}`;
+      // Basic auth is good for the whole registry; a token only for its repository's scope.
+      const hostKey = `${ref.apiHost}||${who}`;
       const headers = (auth?: string): Record<string, string> => ({
         Accept: MANIFEST_ACCEPT,
         ...(auth ? { Authorization: auth } : {}),
       });
 
-      const kept = credentials.get(key);
+      const kept = credentials.get(key) ?? credentials.get(hostKey);
       const known = kept && kept.expiresAt > now() ? kept.header : undefined;
       let res = await request(url, { method: 'HEAD', headers: headers(known) }, ref.registry);
       if (res.status === 401) {
@@ -195,15 +198,19 @@ export function createRegistryClient(opts: RegistryClientOptions = {}) {
         else if (ch?.scheme === 'basic' && login)
           auth = { header: basic(login), expiresAt: now() + 3600_000 };
         if (!auth) throw failure(res, ref, login);
-        credentials.set(key, auth);
+        credentials.set(ch?.scheme === 'basic' ? hostKey : key, auth);
         res = await request(url, { method: 'HEAD', headers: headers(auth.header) }, ref.registry);
       }
       if (!res.ok) {
         await res.body?.cancel();
-        if (res.status === 401) credentials.delete(key);
+        if (res.status === 401) {
+          credentials.delete(key);
+          credentials.delete(hostKey);
+        }
         throw failure(res, ref, login);
       }
-      return digestOf(res, url, headers(credentials.get(key)?.header), ref);
+      const used = credentials.get(key) ?? credentials.get(hostKey);
+      return digestOf(res, url, headers(used?.header), ref);
     },
   };
 }
