@@ -52,10 +52,15 @@ export function containerRoutes(containers: ContainerService, upgradeWebSocket: 
       const abort = new AbortController();
       let wake = () => {};
       let ended = false;
-      stream.onAbort(() => {
+      const stop = () => {
         abort.abort();
         wake();
-      });
+      };
+      stream.onAbort(stop);
+      // A client that left while the follow was being set up never cancels the body.
+      const request = c.req.raw.signal;
+      if (request.aborted) stop();
+      else request.addEventListener('abort', stop, { once: true });
       const done = follow((line) => {
         if (queue.length >= MAX_SSE_QUEUED) abort.abort();
         else queue.push(line);
