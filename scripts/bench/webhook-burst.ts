@@ -81,6 +81,14 @@ export async function benchWebhookBurst(env: BenchEnv): Promise<BenchSection> {
           requests: signedPushes('/', secret, PUSHES + CONNECTIONS, tag),
         }),
       );
+      // New content each round: the burst's first push deploys it for real (about 8 s), as
+      // in round one; an unchanged stack would redeploy as a no-op in a blink, and a burst
+      // spanning several whole deployments is not the case measured.
+      const patched = await server.api('PATCH', `/api/v1/stacks/${name}`, {
+        compose: `${compose}    environment:\n      ROUND: "${round}"\n`,
+      });
+      if (patched.status !== 200)
+        throw new Error(`cannot change ${name}: ${JSON.stringify(patched)}`);
       const before = (await server.api('GET', `/api/v1/stacks/${name}/deployments`)).json
         .deployments.length as number;
       sd.push(

@@ -46,7 +46,8 @@ const CACHED_VARIANTS = 64;
 export function createStackListAnswer(stacks: Pick<StackService, 'listPage' | 'listVersion'>) {
   // A restart resets the write count: the boot id keeps an old ETag from matching.
   const boot = randomBytes(4).toString('hex');
-  const cache = new Map<string, { etag: string; body: string }>();
+  const cache = new Map<string, { etag: string; body: Uint8Array<ArrayBuffer> }>();
+  const utf8 = new TextEncoder();
 
   return (c: Context<AppEnv>, q: StackListQueryInput): Response => {
     const principal = c.get('principal');
@@ -80,7 +81,8 @@ export function createStackListAnswer(stacks: Pick<StackService, 'listPage' | 'l
               stacks: page.stacks,
               next_cursor: page.next === null ? null : encodeCursor(page.next),
             };
-      body = { etag, body: JSON.stringify(json) };
+      // Kept as bytes: a string would be encoded to UTF-8 again on every answer.
+      body = { etag, body: utf8.encode(JSON.stringify(json)) };
       // Entries of an older version are never asked for again: drop them all at once.
       if (cache.size >= CACHED_VARIANTS) cache.clear();
       cache.set(variant, body);
