@@ -23,6 +23,7 @@ describe('loadConfig', () => {
       dataDir: '/srv/data',
       maxConcurrentDeploys: 3,
       auditRetentionDays: 90,
+      hostCheckIntervalSeconds: 30,
       deploymentRetentionDays: 90,
       deploymentKeepPerStack: 200,
       crashLoop: { restarts: 5, windowMinutes: 10, checkSeconds: 60 },
@@ -154,6 +155,12 @@ describe('loadConfig', () => {
 
   it('keeps audit entries for SIMPLEDEPLOY_AUDIT_RETENTION_DAYS days, 0 for ever', () => {
     expect(loadConfig({ SIMPLEDEPLOY_AUDIT_RETENTION_DAYS: '7' }).auditRetentionDays).toBe(7);
+    expect(
+      loadConfig({ SIMPLEDEPLOY_HOST_CHECK_INTERVAL_SECONDS: '5' }).hostCheckIntervalSeconds,
+    ).toBe(5);
+    expect(() => loadConfig({ SIMPLEDEPLOY_HOST_CHECK_INTERVAL_SECONDS: '1' })).toThrow(
+      /SIMPLEDEPLOY_HOST_CHECK_INTERVAL_SECONDS/,
+    );
     expect(loadConfig({ SIMPLEDEPLOY_AUDIT_RETENTION_DAYS: '0' }).auditRetentionDays).toBe(0);
     expect(problemsOf({ SIMPLEDEPLOY_AUDIT_RETENTION_DAYS: 'week' })).toEqual([
       'SIMPLEDEPLOY_AUDIT_RETENTION_DAYS must be a whole number from 0 to 36500 (got "week")',
