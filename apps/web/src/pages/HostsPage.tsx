@@ -154,6 +154,28 @@ export function HostsPage() {
   );
 }
 
+/** A multi-line monospace field (keys, certificates, known_hosts lines). */
+function TextBlock(p: {
+  label: string;
+  id: string;
+  hint?: string;
+  rows: number;
+  value: string;
+  onChange(v: string): void;
+}) {
+  return (
+    <Field label={p.label} id={p.id} hint={p.hint}>
+      <textarea
+        id={p.id}
+        class="mono"
+        rows={p.rows}
+        value={p.value}
+        onInput={(e) => p.onChange(e.currentTarget.value)}
+      />
+    </Field>
+  );
+}
+
 function HostForm({ onCancel, onCreated }: { onCancel(): void; onCreated(h: Host): void }) {
   const [name, setName] = useState('');
   const [address, setAddress] = useState('ssh://');
@@ -204,63 +226,47 @@ function HostForm({ onCancel, onCreated }: { onCancel(): void; onCreated(h: Host
       </Field>
       {address.startsWith('ssh://') ? (
         <>
-          <Field
+          <TextBlock
             label="SSH private key"
             id="host-key"
             hint="Unencrypted; stored encrypted, never shown again."
-          >
-            <textarea
-              id="host-key"
-              class="mono"
-              rows={4}
-              value={key}
-              onInput={(e) => setKey(e.currentTarget.value)}
-            />
-          </Field>
-          <Field
+            rows={4}
+            value={key}
+            onChange={setKey}
+          />
+          <TextBlock
             label="Pinned host key (known_hosts)"
             id="host-known"
             hint="The host's line from ssh-keyscan, checked out of band. Other keys are refused."
-          >
-            <textarea
-              id="host-known"
-              class="mono"
-              rows={2}
-              value={known}
-              onInput={(e) => setKnown(e.currentTarget.value)}
-            />
-          </Field>
+            rows={2}
+            value={known}
+            onChange={setKnown}
+          />
         </>
       ) : null}
       {tcp ? (
         <>
-          <Field label="CA certificate (PEM)" id="host-ca">
-            <textarea
-              id="host-ca"
-              class="mono"
-              rows={3}
-              value={ca}
-              onInput={(e) => setCa(e.currentTarget.value)}
-            />
-          </Field>
-          <Field label="Client certificate (PEM)" id="host-cert">
-            <textarea
-              id="host-cert"
-              class="mono"
-              rows={3}
-              value={cert}
-              onInput={(e) => setCert(e.currentTarget.value)}
-            />
-          </Field>
-          <Field label="Client key (PEM)" id="host-tls-key">
-            <textarea
-              id="host-tls-key"
-              class="mono"
-              rows={3}
-              value={tlsKey}
-              onInput={(e) => setTlsKey(e.currentTarget.value)}
-            />
-          </Field>
+          <TextBlock
+            label="CA certificate (PEM)"
+            id="host-ca"
+            rows={3}
+            value={ca}
+            onChange={setCa}
+          />
+          <TextBlock
+            label="Client certificate (PEM)"
+            id="host-cert"
+            rows={3}
+            value={cert}
+            onChange={setCert}
+          />
+          <TextBlock
+            label="Client key (PEM)"
+            id="host-tls-key"
+            rows={3}
+            value={tlsKey}
+            onChange={setTlsKey}
+          />
         </>
       ) : null}
       <ErrorNote error={save.error} prefix="Could not add the host" testId="host-form-error" />
