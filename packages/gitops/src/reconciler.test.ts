@@ -30,10 +30,16 @@ function setup() {
   const runner = createFakeRunner();
   const clock = createFakeClock();
   const secrets = createSecretBox('reconciler-test');
-  const remote = { commit: C1, error: undefined as AppError | undefined, calls: 0 };
+  const remote = {
+    commit: C1,
+    error: undefined as AppError | undefined,
+    calls: 0,
+    tokens: [] as (string | undefined)[],
+  };
   const git: GitClient = {
-    async resolveRemote(_url, ref) {
+    async resolveRemote(_url, ref, creds) {
       remote.calls++;
+      remote.tokens.push(creds.token);
       if (remote.error) throw remote.error;
       return { ref: `refs/heads/${ref ?? 'main'}`, commit: remote.commit };
     },
@@ -254,6 +260,27 @@ describe('reconciler: stacks on the same repository', () => {
     await t.clock.advance(10_000);
     await until(() => ['a', 'b', 'c'].every((n) => t.row(n).remoteCommit === C2));
     await until(() => t.remote.calls === 6);
+    await t.reconciler.stop();
+  });
+
+  it('an unchanged poll moves last_poll_at only; a new token is used from the next poll', async () => {
+    const t = setup();
+    await t.stacks.create(gitStack());
+    t.reconciler.start();
+    await t.clock.advance(5_000);
+    await until(() => t.row('app').lastPollAt !== null);
+    const first = t.row('app');
+    expect(first).toMatchObject({ remoteCommit: C1, pollFailures: 0, lastPollError: null });
+    await t.clock.advance(10_000);
+    await until(() => t.remote.calls === 2 && t.row('app').lastPollAt !== first.lastPollAt);
+    expect(t.row('app')).toEqual({ ...first, lastPollAt: t.row('app').lastPollAt });
+    expect(Date.parse(t.row('app').lastPollAt ?? '')).toBeGreaterThan(
+      Date.parse(first.lastPollAt ?? ''),
+    );
+    await t.stacks.update('app', { repo_token: 'tok-rotated-654321' });
+    await t.clock.advance(10_000);
+    await until(() => t.remote.calls === 3);
+    expect(t.remote.tokens).toEqual(['tok-123456', 'tok-123456', 'tok-rotated-654321']);
     await t.reconciler.stop();
   });
 

@@ -2,6 +2,7 @@ import type { DriftItem } from '@simpledeploy/compose';
 import {
   type Clock,
   type GitClient,
+  type GitCredentials,
   isAppError,
   type Logger,
   type Metrics,
@@ -15,10 +16,11 @@ import {
   findStack,
   listDeployments,
   listStacks,
+  recordPollTime,
   type StackRow,
   updateStack,
 } from '@simpledeploy/db';
-import { type Deployer, decryptSecrets } from '@simpledeploy/deployer';
+import type { Deployer } from '@simpledeploy/deployer';
 import { createBackgroundWork } from './background-work';
 import { createSharedPolls } from './shared-polls';
 
@@ -65,6 +67,16 @@ interface DriftGuard {
   nextAt: number;
 }
 
+/** A stack's git credentials and sharing key, as last derived from these columns. */
+interface PollTarget {
+  url: string;
+  branch: string | null;
+  username: string | null;
+  tokenEnc: string | null;
+  creds: GitCredentials;
+  key: string;
+}
+
 /** Deployment outcomes after which the same commit is not auto-deployed again. */
 const TRIED = new Set(['succeeded', 'failed', 'rolled_back', 'canceled']);
 
@@ -83,6 +95,7 @@ export function createReconciler(deps: ReconcilerDeps) {
   const schedules = new Map<string, Schedule>();
   const guards = new Map<string, DriftGuard>();
   const shared = createSharedPolls(clock);
+  const targets = new Map<string, PollTarget>();
   // The last drift seen per stack, so a lasting drift is reported once.
   const seenDrift = new Map<string, string>();
   const metrics = deps.metrics ?? noopMetrics;
@@ -119,6 +132,7 @@ export function createReconciler(deps: ReconcilerDeps) {
     const s = schedules.get(id);
     if (s?.timer) clock.clearTimeout(s.timer);
     schedules.delete(id);
+    targets.delete(id);
     guards.delete(id);
     seenDrift.delete(id);
   }
@@ -170,6 +184,38 @@ export function createReconciler(deps: ReconcilerDeps) {
     }
   }
 
+  /**
+   * The repository token decrypted and the sharing key hashed once per stack, again only
+   * when one of the columns they come from changes: decrypting every secret of the row
+   * and hashing the key on every poll was a tenth of an unchanged poll's CPU.
+   */
+  function targetOf(stack: StackRow, url: string): PollTarget {
+    const known = targets.get(stack.id);
+    if (
+      known &&
+      known.url === url &&
+      known.branch === stack.repoBranch &&
+      known.username === stack.repoUsername &&
+      known.tokenEnc === stack.repoTokenEnc
+    ) {
+      return known;
+    }
+    const creds: GitCredentials = {
+      username: stack.repoUsername ?? undefined,
+      token: stack.repoTokenEnc ? deps.secrets.decrypt(stack.repoTokenEnc) : undefined,
+    };
+    const target: PollTarget = {
+      url,
+      branch: stack.repoBranch,
+      username: stack.repoUsername,
+      tokenEnc: stack.repoTokenEnc,
+      creds,
+      key: shared.keyOf(url, stack.repoBranch ?? undefined, creds),
+    };
+    targets.set(stack.id, target);
+    return target;
+  }
+
   const message = (err: unknown) =>
     isAppError(err) ? err.message : 'asking the git server failed unexpectedly';
 
@@ -189,11 +235,8 @@ export function createReconciler(deps: ReconcilerDeps) {
     let commit: string;
     try {
       const branch = stack.repoBranch ?? undefined;
-      const creds = {
-        username: stack.repoUsername ?? undefined,
-        token: decryptSecrets(stack, deps.secrets).repoToken,
-      };
-      commit = await shared.resolve(shared.keyOf(url, branch, creds), shareMs, async () => {
+      const { creds, key } = targetOf(stack, url);
+      commit = await shared.resolve(key, shareMs, async () => {
         return (await git.resolveRemote(url, branch, creds)).commit;
       });
     } catch (err) {
@@ -217,12 +260,16 @@ export function createReconciler(deps: ReconcilerDeps) {
       return { deployed: false, failures };
     }
     const changed = commit !== stack.remoteCommit || stack.pollFailures > 0;
-    updateStack(db, stack.id, {
-      remoteCommit: commit,
-      lastPollAt: at,
-      lastPollError: null,
-      pollFailures: 0,
-    });
+    // Nothing new (the usual poll): only the poll's time is written, not the whole outcome.
+    if (!changed && stack.lastPollError === null) recordPollTime(db, stack.id, at);
+    else {
+      updateStack(db, stack.id, {
+        remoteCommit: commit,
+        lastPollAt: at,
+        lastPollError: null,
+        pollFailures: 0,
+      });
+    }
     if (changed) deployer.emit({ type: 'stack', stackId: stack.id });
     if (!stack.autoDeploy || commit === stack.deployedCommit)
       return { deployed: false, failures: 0 };
@@ -345,6 +392,7 @@ export function createReconciler(deps: ReconcilerDeps) {
       if (resyncTimer) clock.clearTimeout(resyncTimer);
       for (const s of schedules.values()) if (s.timer) clock.clearTimeout(s.timer);
       schedules.clear();
+      targets.clear();
       guards.clear();
       await work.settle(timeoutMs);
     },

@@ -39,6 +39,23 @@ export const updateStack = (
   patch: Partial<NewStackRow>,
 ): StackRow | undefined => db.update(stacks).set(patch).where(eq(stacks.id, id)).returning().get();
 
+const pollTime = preparedPerDb((db) =>
+  db
+    .update(stacks)
+    .set({ lastPollAt: sql`${sql.placeholder('at')}` })
+    .where(eq(stacks.id, sql.placeholder('id')))
+    .prepare(),
+);
+
+/**
+ * A poll that found nothing new writes only its time, with a statement prepared once:
+ * building the UPDATE and reading the row back (updateStack) for every stack every
+ * interval was a third of the poller's CPU in a profile with 1000 stacks.
+ */
+export const recordPollTime = (db: Db, id: string, at: string): void => {
+  pollTime(db).run({ id, at });
+};
+
 export const deleteStack = (db: Db, id: string): void => {
   db.delete(stacks).where(eq(stacks.id, id)).run();
 };
