@@ -99,6 +99,23 @@ export function createUpdateScheduler(deps: UpdateSchedulerDeps) {
     }
   }
 
+  /** Schedules one stack as its row says (a new schedule when its interval changed). */
+  function schedule(row: StackRow) {
+    const intervalMs = row.updateCheckIntervalSeconds * 1000;
+    const s = schedules.get(row.id);
+    if (s && s.intervalMs === intervalMs) return;
+    if (s?.timer) clock.clearTimeout(s.timer);
+    const next: Schedule = { intervalMs, timer: undefined, failures: 0 };
+    schedules.set(row.id, next);
+    arm(row.id, next);
+  }
+
+  function unschedule(id: string) {
+    const s = schedules.get(id);
+    if (s?.timer) clock.clearTimeout(s.timer);
+    schedules.delete(id);
+  }
+
   /** Re-reads which stacks are checked and how often. */
   function sync() {
     if (!started) return;
@@ -106,19 +123,21 @@ export function createUpdateScheduler(deps: UpdateSchedulerDeps) {
     for (const row of listStacks(db)) {
       if (row.updateCheckIntervalSeconds <= 0) continue;
       seen.add(row.id);
-      const intervalMs = row.updateCheckIntervalSeconds * 1000;
-      const s = schedules.get(row.id);
-      if (s && s.intervalMs === intervalMs) continue;
-      if (s?.timer) clock.clearTimeout(s.timer);
-      const next: Schedule = { intervalMs, timer: undefined, failures: 0 };
-      schedules.set(row.id, next);
-      arm(row.id, next);
+      schedule(row);
     }
-    for (const [id, s] of schedules) {
-      if (seen.has(id)) continue;
-      if (s.timer) clock.clearTimeout(s.timer);
-      schedules.delete(id);
-    }
+    for (const id of [...schedules.keys()]) if (!seen.has(id)) unschedule(id);
+  }
+
+  /**
+   * One stack changed: only its row is read again. Every poll that finds a new commit
+   * emits a change, and re-reading every stack for each was half the server's CPU in the
+   * first polling round over 1000 stacks (a profile of the bundled server).
+   */
+  function syncOne(stackId: string) {
+    if (!started) return;
+    const row = findStack(db, stackId);
+    if (row && row.updateCheckIntervalSeconds > 0) schedule(row);
+    else unschedule(stackId);
   }
 
   function refreshAfterDeploy(stackId: string) {
@@ -137,7 +156,7 @@ export function createUpdateScheduler(deps: UpdateSchedulerDeps) {
       if (started) return;
       started = true;
       unsubscribe = deps.deployer.onChange((e) => {
-        if (e.type === 'stack') sync();
+        if (e.type === 'stack') syncOne(e.stackId);
         else if (e.type === 'deployment' && ENDED.has(e.deployment.status))
           refreshAfterDeploy(e.deployment.stack_id);
       });
