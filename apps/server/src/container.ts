@@ -13,6 +13,7 @@ import {
   type Logger,
   type Notify,
   type Redact,
+  type SecretRegistry,
 } from '@simpledeploy/core';
 import {
   createDb,
@@ -68,6 +69,12 @@ export interface ContainerOptions {
    * files); otherwise buildContainer takes it. The container releases it in stop().
    */
   dataDirLock?: FileLock;
+  /**
+   * The registry the caller's log redactor reads (main.ts's): the container keeps every
+   * stack's secrets in it, so they are decrypted once at start-up, not once per registry.
+   * Default: a registry of its own.
+   */
+  secretRegistry?: SecretRegistry;
 }
 
 /** Every long-lived object of the server, built once; start() and stop() own their lifecycles. */
@@ -136,9 +143,9 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
   const db = openDataDir(config.dataDir, lock, logger);
 
   const secrets = createSecretBox(config.secretKey);
-  // Notifications carry no secret of any stack: a registry of every stack's secrets of
-  // their own (main.ts's logger has its own), kept in step once the services exist.
-  const stackSecrets = createSecretRegistry();
+  // Notifications carry no secret of any stack: every stack's secrets in a registry kept in
+  // step once the services exist (main.ts's, which its logger reads, when it passes one).
+  const stackSecrets = opts.secretRegistry ?? createSecretRegistry();
   const notifications = createNotifications({
     db: db.db,
     clock,

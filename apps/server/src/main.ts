@@ -1,12 +1,11 @@
 import {
   createJsonLogger,
-  createSecretBox,
   createSecretRegistry,
   type Logger,
   systemClock,
 } from '@simpledeploy/core';
 import type { FileLock } from '@simpledeploy/db';
-import { createExecaRunner, trackStackSecrets } from '@simpledeploy/deployer';
+import { createExecaRunner } from '@simpledeploy/deployer';
 import pkg from '../package.json' with { type: 'json' };
 import { type Config, ConfigError, loadConfig } from './config';
 import { buildContainer, type Container } from './container';
@@ -98,19 +97,13 @@ function main(): void {
       runner: createExecaRunner(),
       version: pkg.version,
       dataDirLock,
+      // Each stack's secrets join the log redactor now and whenever the stack changes.
+      secretRegistry,
     });
   } catch (error) {
     logger.error('cannot start', { error, data_dir: config.dataDir });
     process.exit(1);
   }
-  // Each stack's secrets join the redactor now and whenever the stack changes.
-  trackStackSecrets({
-    db: container.db.db,
-    box: createSecretBox(config.secretKey),
-    registry: secretRegistry,
-    onChange: container.services.deployer.onChange,
-    logger,
-  });
   handleSignals(container, logger);
   container.start().then(
     (address) => {
