@@ -1,5 +1,6 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { urlToHttpOptions } from 'node:url';
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
 
 export interface KeepAliveHttpOptions {
@@ -15,6 +16,13 @@ export interface KeepAliveHttp extends HttpClient {
 }
 
 const RETRYABLE = new Set(['ECONNRESET', 'EPIPE']);
+/** Parsed request URLs kept, at most. */
+const TARGETS_LIMIT = 10_000;
+
+interface Target {
+  secure: boolean;
+  options: ReturnType<typeof urlToHttpOptions>;
+}
 
 /**
  * An isomorphic-git HTTP transport that keeps connections open between requests: a
@@ -34,18 +42,30 @@ export function createKeepAliveHttp(options: KeepAliveHttpOptions = {}): KeepAli
   const http = new HttpAgent(agentOptions);
   const https = new HttpsAgent(agentOptions);
 
+  // A poller asks the same URLs every interval: each is parsed once.
+  const targets = new Map<string, Target>();
+  function targetOf(href: string): Target {
+    let target = targets.get(href);
+    if (target) return target;
+    const url = new URL(href);
+    target = { secure: url.protocol === 'https:', options: urlToHttpOptions(url) };
+    if (targets.size >= TARGETS_LIMIT) targets.clear();
+    targets.set(href, target);
+    return target;
+  }
+
   function send(
     req: GitHttpRequest,
     body: Buffer | undefined,
     retry: boolean,
   ): Promise<IncomingMessage> {
-    const url = new URL(req.url);
-    const secure = url.protocol === 'https:';
+    const { secure, options: url } = targetOf(req.url);
     const timeout = Number((req.fetchOptions as { timeout?: number } | undefined)?.timeout) || 0;
     const headers: Record<string, string> = { ...req.headers };
     if (body) headers['content-length'] = String(body.length);
     return new Promise((resolve, reject) => {
-      const request = (secure ? httpsRequest : httpRequest)(url, {
+      const request = (secure ? httpsRequest : httpRequest)({
+        ...url,
         method: req.method ?? 'GET',
         headers,
         agent: secure ? https : http,
@@ -90,6 +110,8 @@ export function createKeepAliveHttp(options: KeepAliveHttpOptions = {}): KeepAli
 }
 
 async function collect(body: NonNullable<GitHttpRequest['body']>): Promise<Buffer> {
+  // isomorphic-git and ls-refs pass a POST body as an array of buffers: one is sent as it is.
+  if (Array.isArray(body) && body.length === 1 && Buffer.isBuffer(body[0])) return body[0];
   const chunks: Uint8Array[] = [];
   for await (const chunk of body as AsyncIterable<Uint8Array>) chunks.push(chunk);
   return Buffer.concat(chunks);

@@ -84,16 +84,31 @@ function isDefinite(error: unknown, ctx: GitErrorContext): boolean {
   return reason !== 'not_git' && reason !== 'failed' && reason !== 'server_error';
 }
 
-async function lsRefs(http: HttpClient, url: string, request: ListRefsRequest) {
-  const body = Buffer.concat([
+/** ls-refs request bodies by their prefixes: a poller sends the same few bodies every interval. */
+const bodies = new Map<string, Buffer>();
+/** Distinct bodies kept, at most (one per branch name polled). */
+const BODIES_LIMIT = 1000;
+
+function lsRefsBody(prefixes: string[]): Buffer {
+  const key = prefixes.join('\n');
+  let body = bodies.get(key);
+  if (body) return body;
+  body = Buffer.concat([
     pktLine('command=ls-refs\n'),
     pktLine(`agent=${USER_AGENT}\n`),
     DELIM_PKT,
     pktLine('peel\n'),
     pktLine('symrefs\n'),
-    ...request.prefixes.map((p) => pktLine(`ref-prefix ${p}\n`)),
+    ...prefixes.map((p) => pktLine(`ref-prefix ${p}\n`)),
     FLUSH_PKT,
   ]);
+  if (bodies.size >= BODIES_LIMIT) bodies.clear();
+  bodies.set(key, body);
+  return body;
+}
+
+async function lsRefs(http: HttpClient, url: string, request: ListRefsRequest) {
+  const body = lsRefsBody(request.prefixes);
   const res = await send(http, `${url}/git-upload-pack`, 'POST', request, body);
   const answer = parse(await readBody(res), request.ctx);
   const refs: RemoteRef[] = [];
