@@ -109,22 +109,26 @@ export async function startServerProcess(opts: ServerProcessOptions = {}): Promi
   const port = await getFreePort();
   const projectPrefix = uniqueProjectName('sdtest-bench').slice(0, 30);
   const t0 = performance.now();
-  const child = spawn(process.execPath, [...profileArgs(), ...(opts.nodeArgs ?? []), ...serverArgv()], {
-    cwd: REPO_ROOT,
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: process.env.HOME ?? '/root',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      SIMPLEDEPLOY_API_KEY: apiKey,
-      SIMPLEDEPLOY_SECRET_KEY: BENCH_SECRET_KEY,
-      SIMPLEDEPLOY_DATA_DIR: dataDir,
-      SIMPLEDEPLOY_PROJECT_PREFIX: projectPrefix,
-      LOG_LEVEL: 'warn',
-      ...opts.env,
+  const child = spawn(
+    process.execPath,
+    [...profileArgs(), ...(opts.nodeArgs ?? []), ...serverArgv()],
+    {
+      cwd: REPO_ROOT,
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: process.env.HOME ?? '/root',
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        SIMPLEDEPLOY_API_KEY: apiKey,
+        SIMPLEDEPLOY_SECRET_KEY: BENCH_SECRET_KEY,
+        SIMPLEDEPLOY_DATA_DIR: dataDir,
+        SIMPLEDEPLOY_PROJECT_PREFIX: projectPrefix,
+        LOG_LEVEL: 'warn',
+        ...opts.env,
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  );
   const base = `http://127.0.0.1:${port}`;
   const stop = async () => {
     await endChild(child);
