@@ -16,11 +16,8 @@ export const findHost = (db: Db, idOrName: string): HostRow | undefined =>
 export const listHosts = (db: Db): HostRow[] =>
   db.select().from(hosts).orderBy(asc(hosts.name)).all();
 
-export const updateHost = (
-  db: Db,
-  id: string,
-  patch: Partial<NewHostRow>,
-): HostRow | undefined => db.update(hosts).set(patch).where(eq(hosts.id, id)).returning().get();
+export const updateHost = (db: Db, id: string, patch: Partial<NewHostRow>): HostRow | undefined =>
+  db.update(hosts).set(patch).where(eq(hosts.id, id)).returning().get();
 
 export const deleteHost = (db: Db, id: string): void => {
   db.delete(hosts).where(eq(hosts.id, id)).run();
