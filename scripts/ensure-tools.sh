@@ -2,7 +2,8 @@
 # Installs the tools the build and the test suite need, each only when missing:
 # pnpm 10, and Debian's git, docker-registry, apache2-utils (htpasswd), busybox-static,
 # chromium, and for the extra Docker hosts of the integration tests debootstrap (their
-# image), openssh-client (ssh to them) and openssl (their TLS certificates).
+# image), openssh-client (ssh to them) and openssl (their TLS certificates), and wrk
+# (the load generator of pnpm bench).
 # Idempotent; a second run only checks and takes well under a second.
 # SD_SKIP_BROWSER=1 leaves chromium out.
 set -euo pipefail
@@ -26,6 +27,8 @@ need_deb busybox-static /bin/busybox
 need_deb debootstrap /usr/sbin/debootstrap
 need_deb openssh-client /usr/bin/ssh
 need_deb openssl /usr/bin/openssl
+# The load generator of `pnpm bench`, run as its own process (scripts/bench/wrk.ts).
+need_deb wrk /usr/bin/wrk
 if [ "${SD_SKIP_BROWSER:-0}" != 1 ]; then
   need_deb chromium /usr/bin/chromium
   # Without a font, pages render as boxes in screenshots.
