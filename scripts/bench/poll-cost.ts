@@ -329,7 +329,7 @@ export async function benchPollCost(): Promise<BenchSection> {
           `≤ 150 MB: ${holds(k.polling.rssMax * 1.048576 <= 150)}`,
         ]),
         '',
-        `Polling adds ${fmt(added, 2)} % of a core, ${fmt((added * 10) / pollsPerS, 2)} ms of server CPU per poll (a poll also reads and writes the stack's row). ${k.polled} of ${k.listed} stacks listed had polled without error by the end.`,
+        `Polling adds ${fmt(added, 2)} % of a core, ${fmt((added * 10) / pollsPerS, 2)} ms of server CPU per poll (a poll also reads the stack's row and, when nothing changed, writes only its last_poll_at). ${k.polled} of ${k.listed} stacks listed had polled without error by the end.`,
       ].join('\n'),
     };
   } finally {
