@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
+  composeRedactors,
   createRedactor,
   createSecretRegistry,
   maskCredentials,
   REDACTED,
+  redactionGeneration,
   stripUrlCredentials,
 } from './redact';
 
@@ -98,5 +100,24 @@ describe('maskCredentials and createSecretRegistry', () => {
     expect(reg.redact('base-secret scope-a-secret')).toBe(`${REDACTED} ${REDACTED}`);
     reg.delete('a');
     expect(reg.redact('scope-a-secret')).toBe('scope-a-secret');
+  });
+});
+
+describe('redactionGeneration', () => {
+  it('moves when a registry learns or forgets a secret, not when it is told the same again', () => {
+    const reg = createSecretRegistry(['base-secret']);
+    const composed = composeRedactors(createRedactor(['own-secret']), reg.redact);
+    const g0 = redactionGeneration(composed);
+    expect(g0).toBeTypeOf('number');
+    reg.set('a', ['scope-a-secret']);
+    const g1 = redactionGeneration(composed);
+    expect(g1).not.toBe(g0);
+    reg.set('a', ['scope-a-secret']);
+    expect(redactionGeneration(composed)).toBe(g1);
+    reg.delete('a');
+    expect(redactionGeneration(composed)).not.toBe(g1);
+    expect(redactionGeneration(maskCredentials)).toBe(0);
+    expect(redactionGeneration((t: string) => t)).toBeUndefined();
+    expect(redactionGeneration(composeRedactors(reg.redact, (t: string) => t))).toBeUndefined();
   });
 });

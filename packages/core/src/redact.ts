@@ -14,6 +14,20 @@ const AUTH_HEADER =
 
 export type Redact = (text: string) => string;
 
+// Per redactor, a count that moves whenever it may redact a text differently: a cache of
+// redacted text (the stack list's) stays right while the count stands still.
+const generations = new WeakMap<Redact, () => number>();
+const FIXED = () => 0;
+
+/**
+ * The generation of a redactor built here: a number that changes whenever the redactor may
+ * redact some text differently than before (a secret registry that learnt or forgot a
+ * secret). `undefined` for a redactor not built here: nothing may be cached on it.
+ */
+export function redactionGeneration(redact: Redact): number | undefined {
+  return generations.get(redact)?.();
+}
+
 /**
  * The one redaction path for everything that leaves the process: log lines, deploy
  * output, error messages. Known secrets are replaced wherever they appear, also in
@@ -38,7 +52,9 @@ export function createRedactor(secrets: Iterable<string | null | undefined>): Re
     byPrefix.set(key, list);
   }
   for (const list of byPrefix.values()) list.sort((a, b) => b.length - a.length);
-  return (text: string) => maskCredentials(maskKnown(text, byPrefix));
+  const redact: Redact = (text: string) => maskCredentials(maskKnown(text, byPrefix));
+  generations.set(redact, FIXED);
+  return redact;
 }
 
 /**
@@ -75,6 +91,7 @@ export const maskCredentials: Redact = (text) =>
     .replace(URL_CREDENTIALS, `$1$2:${REDACTED}@`)
     .replace(URL_TOKEN_USER, `$1${REDACTED}@`)
     .replace(AUTH_HEADER, `$1${REDACTED}`);
+generations.set(maskCredentials, FIXED);
 
 /**
  * Secrets known to the whole process, grouped by scope (e.g. one scope per stack), as one
@@ -92,26 +109,43 @@ export function createSecretRegistry(
 ): SecretRegistry {
   const scopes = new Map<string, (string | null | undefined)[]>([['', [...base]]]);
   let current: Redact | undefined;
+  let generation = 0;
+  const redact: Redact = (text) => {
+    current ??= createRedactor([...scopes.values()].flat());
+    return current(text);
+  };
+  generations.set(redact, () => generation);
   return {
-    redact: (text) => {
-      current ??= createRedactor([...scopes.values()].flat());
-      return current(text);
-    },
+    redact,
     set(scope, secrets) {
-      scopes.set(`:${scope}`, [...secrets]);
+      const next = [...secrets];
+      const had = scopes.get(`:${scope}`);
+      // Every change of a stack sets its secrets again; most changes leave them as they were,
+      // and rebuilding the index of every stack's secrets for nothing was the largest cost
+      // of the stack list rebuilt after a write with 1000 stacks.
+      if (had && had.length === next.length && had.every((s, i) => s === next[i])) return;
+      scopes.set(`:${scope}`, next);
       current = undefined;
+      generation++;
     },
     delete(scope) {
-      if (scopes.delete(`:${scope}`)) current = undefined;
+      if (scopes.delete(`:${scope}`)) {
+        current = undefined;
+        generation++;
+      }
     },
   };
 }
 
 /** Combines redactors: the global one (API key) and a stack's own secrets. */
-export const composeRedactors =
-  (...rs: Redact[]): Redact =>
-  (text) =>
-    rs.reduce((t, r) => r(t), text);
+export function composeRedactors(...rs: Redact[]): Redact {
+  const composed: Redact = (text) => rs.reduce((t, r) => r(t), text);
+  const parts = rs.map((r) => generations.get(r));
+  // Known only when every part is: the sum moves whenever one part's count does.
+  if (parts.every((g) => g !== undefined))
+    generations.set(composed, () => parts.reduce((sum, g) => sum + (g as () => number)(), 0));
+  return composed;
+}
 
 /** Removes credentials from a URL for messages, e.g. "authentication failed for <url>". */
 export function stripUrlCredentials(url: string): string {

@@ -31,6 +31,7 @@ import {
 import type { ChangeBus } from './change-bus';
 import type { Deployer, DeployerConfig } from './deployer';
 import { stderrTail } from './output-tail';
+import { createRedactedStackText } from './redacted-stack-text';
 import { stackColumns } from './stack-columns';
 import { parseStackBody, type StackPatch } from './stack-input';
 import type { StackLocator } from './stack-locator';
@@ -89,6 +90,7 @@ export function createStackService(deps: StackServiceDeps) {
    * stacks then costs no decryption.
    */
   const secretCache = new Map<string, { key: string; secrets: StackSecrets; redact: Redact }>();
+  const redactedText = createRedactedStackText();
   function secretsOf(row: StackRow) {
     const key = `${row.repoTokenEnc ?? ''}|${row.webhookSecretEnc ?? ''}|${row.registriesEnc ?? ''}`;
     const hit = secretCache.get(row.id);
@@ -155,14 +157,17 @@ export function createStackService(deps: StackServiceDeps) {
       latest ? latest.get(row.id) : latestDeployment(db, row.id),
     );
     // A secret pasted into the YAML, a variable or a git error is masked as in version files.
+    const text = redactedText(row.id, redact, {
+      compose: v.compose,
+      variables: v.compose_variables,
+      lastError: v.poll.last_error,
+    });
     return {
       ...v,
       host: deployer.hosts.nameOf(row.hostId),
-      compose: v.compose === null ? null : redact(v.compose),
-      compose_variables: Object.fromEntries(
-        Object.entries(v.compose_variables).map(([k, val]) => [k, redact(val)]),
-      ),
-      poll: { ...v.poll, last_error: v.poll.last_error && redact(v.poll.last_error) },
+      compose: text.compose,
+      compose_variables: text.variables,
+      poll: { ...v.poll, last_error: text.lastError },
     };
   }
 
