@@ -1,5 +1,12 @@
 import { type Clock, type Logger, validation } from '@simpledeploy/core';
-import { type AuditRow, type Db, insertAudit, listAudit, pruneAudit } from '@simpledeploy/db';
+import {
+  type AuditRow,
+  type Db,
+  insertAudits,
+  listAudit,
+  type NewAuditRow,
+  pruneAudit,
+} from '@simpledeploy/db';
 
 /** How an audited caller proved who it is. */
 export type AuditVia = 'key' | 'signature' | 'system';
@@ -67,30 +74,49 @@ export interface AuditListQuery {
 
 /** The audit log in SQLite: every change and action, who did it and how it ended. */
 export function createAuditLog({ db, clock, logger }: { db: Db; clock: Clock; logger: Logger }) {
+  // Entries of one tick are written together, in one transaction: a burst of signed
+  // webhooks committed one audit row per push, the largest SQLite cost of the burst.
+  // Every read (and prune) writes what is pending first, so a list sees every entry
+  // recorded before it.
+  let pending: NewAuditRow[] = [];
+  function flush(): void {
+    if (pending.length === 0) return;
+    const rows = pending;
+    pending = [];
+    try {
+      insertAudits(db, rows);
+    } catch (error) {
+      logger.error('cannot write to the audit log', {
+        error,
+        action: [...new Set(rows.map((r) => r.action))].join(', '),
+      });
+    }
+  }
   return {
-    /** Records an entry; a failure is logged, never thrown (the action itself happened). */
+    /** Records an entry (written by the end of the tick); a failure is logged, never thrown (the action itself happened). */
     record(e: AuditEntry): void {
-      try {
-        insertAudit(db, {
-          at: clock.now().toISOString(),
-          keyId: e.keyId ?? null,
-          keyName: e.keyName ?? null,
-          via: e.via,
-          action: e.action,
-          target: e.target ?? null,
-          stackId: e.stackId ?? null,
-          stackName: e.stackName ?? null,
-          requestId: e.requestId ?? null,
-          result: e.result,
-          status: e.status ?? null,
-        });
-      } catch (error) {
-        logger.error('cannot write to the audit log', { error, action: e.action });
-      }
+      if (pending.length === 0) setImmediate(flush);
+      pending.push({
+        at: clock.now().toISOString(),
+        keyId: e.keyId ?? null,
+        keyName: e.keyName ?? null,
+        via: e.via,
+        action: e.action,
+        target: e.target ?? null,
+        stackId: e.stackId ?? null,
+        stackName: e.stackName ?? null,
+        requestId: e.requestId ?? null,
+        result: e.result,
+        status: e.status ?? null,
+      });
     },
+
+    /** Writes the entries recorded so far and not yet written. */
+    flush,
 
     /** Newest first; `limit` defaults to 100, at most 1000. */
     list(q: AuditListQuery = {}): AuditView[] {
+      flush();
       let limit = DEFAULT_AUDIT_LIMIT;
       if (q.limit !== undefined) {
         const n = Number(q.limit);
@@ -106,6 +132,7 @@ export function createAuditLog({ db, clock, logger }: { db: Db; clock: Clock; lo
     /** Deletes entries older than `days` (0 keeps everything); returns how many went. */
     prune(days: number): number {
       if (days <= 0) return 0;
+      flush();
       return pruneAudit(db, new Date(clock.now().getTime() - days * DAY_MS).toISOString());
     },
   };

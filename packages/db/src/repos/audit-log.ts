@@ -39,6 +39,13 @@ export const insertAudit = (db: Db, row: NewAuditRow): void => {
   );
 };
 
+/** Several audit rows in one transaction: one commit for a tick's worth of requests. */
+export const insertAudits = (db: Db, rows: readonly NewAuditRow[]): void => {
+  db.transaction(() => {
+    for (const row of rows) insertAudit(db, row);
+  });
+};
+
 export interface AuditQuery {
   /** A stack's id or name. */
   stack?: string | undefined;
