@@ -200,7 +200,7 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
   const drift = createDriftService({
     ...gitopsDeps,
     runner,
-    config: { childEnv: config.childEnv, crashLoop: config.crashLoop },
+    config: { crashLoop: config.crashLoop },
   });
   const webhooks = createWebhookService({ ...gitopsDeps, metrics });
   const reconciler = createReconciler({

@@ -54,7 +54,7 @@ export function testGitops(domain: ReturnType<typeof testDomain>): GitopsDeps {
     drift: createDriftService({
       ...common,
       runner: domain.runner,
-      config: { childEnv: { PATH: '/usr/bin:/bin' } },
+      config: {},
     }),
   };
 }

@@ -12,7 +12,7 @@ import {
 import type { StackRow } from '@simpledeploy/db';
 import type { ComposeSession } from './compose-session';
 import type { ComposeSessions } from './compose-sessions';
-import { boundSourcesInside, type HostConnections, hostError } from './hosts';
+import { boundSourcesInside, type HostConnections, hostError, parseDockerHost } from './hosts';
 import { repairInterruptedRecreate } from './interrupted-recreate';
 import type { LogBus } from './log-bus';
 import { stderrTail } from './output-tail';
@@ -201,10 +201,12 @@ export function createApplier(deps: ApplyDeps) {
    * to receive files, so a stack that binds its own directory cannot run there.
    */
   async function place(t: DeployTarget, s: ComposeSession, state: DesiredState, model: unknown) {
-    if (!hosts.isRemote(t.hostId)) return undefined;
+    // One read of the host row for the whole step.
     const host = hosts.requireHost(t.hostId);
+    const kind = parseDockerHost(host.dockerHost).kind;
+    if (kind !== 'ssh' && kind !== 'tcp') return undefined;
     const inside = boundSourcesInside(model, s.dir);
-    if (!hosts.canSync(t.hostId)) {
+    if (kind === 'tcp') {
       if (!inside.length) return undefined;
       return `host ${host.name} is reached over TCP, where files cannot be synced: ${inside.join(', ')} would not exist there; use an ssh:// host for stacks that bind their own files`;
     }

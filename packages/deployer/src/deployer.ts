@@ -33,7 +33,7 @@ import { type ChangeBus, type ChangeEvent, createChangeBus } from './change-bus'
 import { createComposeSessions } from './compose-sessions';
 import { type AbortReason, createDeployQueue } from './deploy-queue';
 import { createHistory, recoverInterrupted } from './history';
-import { createHostConnections, type HostConnections, LOCAL_HOST } from './hosts';
+import { type HostConnections, LOCAL_HOST } from './hosts';
 import { createLogBus } from './log-bus';
 import { stderrTail } from './output-tail';
 import { createPipeline } from './pipeline';
@@ -81,8 +81,8 @@ export interface DeployerDeps {
   /** Shared with the other services (built in createServices); a private one otherwise. */
   changes?: ChangeBus;
   locator?: StackLocator;
-  /** How the CLI reaches each host (shared with the host service); a private one otherwise. */
-  hosts?: HostConnections;
+  /** How the CLI reaches each host (shared with the host service). */
+  hosts: HostConnections;
 }
 
 export interface DeployOptions {
@@ -115,15 +115,7 @@ export function createDeployer(deps: DeployerDeps) {
   const changes = deps.changes ?? createChangeBus();
   const locator = deps.locator ?? createStackLocator(db, config);
   const sleep = (ms: number) => new Promise<void>((r) => clock.setTimeout(r, ms));
-  const hosts =
-    deps.hosts ??
-    createHostConnections({
-      db,
-      secrets: deps.secrets,
-      logger,
-      childEnv: config.childEnv,
-      runDir: locator.runDir,
-    });
+  const { hosts } = deps;
   const sessions = createComposeSessions({
     hosts,
     runner,
@@ -402,7 +394,6 @@ export function createDeployer(deps: DeployerDeps) {
         });
       }
       await queue.drain(timeoutMs);
-      if (!deps.hosts) await hosts.close();
     },
 
     /** Removes a stack's working files (the row is deleted by the caller). */

@@ -17,7 +17,9 @@ const SYSTEM_TRIGGERS = new Set(['poll', 'drift', 'image_update']);
  * Wires the deployer, the stack service, lifecycle commands, API keys and the audit log
  * over one set of ports.
  */
-export function createServices(deps: DeployerDeps & { metrics?: Metrics | undefined }) {
+export function createServices(
+  deps: Omit<DeployerDeps, 'hosts'> & { metrics?: Metrics | undefined },
+) {
   const ids = deps.ids ?? defaultIds(deps.clock);
   // One change bus and one stack locator, injected into every service that needs them.
   const changes = createChangeBus();

@@ -30,7 +30,6 @@ export interface DriftServiceDeps {
   /** For the git part of the report; without it `git.remote_commit` is the last polled one. */
   git?: GitClient | undefined;
   config: {
-    childEnv: Record<string, string>;
     dockerBin?: string | undefined;
     /** When restarts make a crash loop (default: more than 5 in 10 minutes). */
     crashLoop?: CrashLoopPolicy | undefined;

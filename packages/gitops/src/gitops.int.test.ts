@@ -205,7 +205,7 @@ describe('gitops against a real git server, engine and registry', () => {
     drift = createDriftService({
       ...deps,
       runner,
-      config: { childEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dataDir } },
+      config: {},
     });
     webhooks = createWebhookService(deps);
     reconciler = createReconciler({ ...deps, drift, resyncMs: 1_000 });

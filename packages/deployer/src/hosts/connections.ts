@@ -116,11 +116,6 @@ export function createHostConnections(deps: HostConnectionsDeps) {
       return kind === 'ssh' || kind === 'tcp';
     },
 
-    /** True when files can be synced to the host (SSH hosts). */
-    canSync(hostId: string): boolean {
-      return parseDockerHost(requireHost(hostId).dockerHost).kind === 'ssh';
-    },
-
     /**
      * Writes a version's files to the same absolute directory on an SSH host, where the
      * engine resolves bind mounts and configs. Does nothing for hosts on this filesystem.
