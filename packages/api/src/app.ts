@@ -1,12 +1,12 @@
 import { AppError, createRedactor, systemClock } from '@simpledeploy/core';
 import { type Context, Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import type { AppDeps, AppEnv } from './deps';
 import { createErrorHandler, notFoundHandler } from './errors';
 import { accessLog } from './middleware/access-log';
 import { auditTrail } from './middleware/audit';
 import { accessControl } from './middleware/auth';
+import { requestBodyLimit } from './middleware/body-limit';
 import { authFailureLimit } from './middleware/rate-limit';
 import { containerRoutes } from './routes/containers';
 import { deploymentRoutes } from './routes/deployments';
@@ -74,15 +74,12 @@ export function createApi(deps: AppDeps) {
     )
     .use(
       '*',
-      bodyLimit({
-        maxSize,
-        onError: () => {
-          throw new AppError(
-            'PAYLOAD_TOO_LARGE',
-            `the request body is larger than the ${maxSize} bytes allowed`,
-            { max_bytes: maxSize },
-          );
-        },
+      requestBodyLimit(maxSize, () => {
+        throw new AppError(
+          'PAYLOAD_TOO_LARGE',
+          `the request body is larger than the ${maxSize} bytes allowed`,
+          { max_bytes: maxSize },
+        );
       }),
     )
     .use('*', access)
