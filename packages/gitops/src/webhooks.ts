@@ -50,6 +50,12 @@ export interface WebhookRequest {
   body: Uint8Array;
   /** Whether the request carries the API key (checked by the caller, in constant time). */
   apiKeyValid: boolean;
+  /**
+   * The row of `stack` as the caller already read it for this request (the api's access
+   * check does, for the audit log), null when it found none: used instead of reading it
+   * again.
+   */
+  found?: StackRow | null | undefined;
 }
 
 /** What a git host's delivery meant; the api turns it into an HTTP answer. */
@@ -112,7 +118,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
   }
 
   function authenticate(req: WebhookRequest): StackRow {
-    const row = findStack(db, req.stack);
+    const row = req.found === undefined ? findStack(db, req.stack) : (req.found ?? undefined);
     const secret = row ? webhookSecretOf(row) : undefined;
     const method = verifyWebhookSignature(
       req.header,

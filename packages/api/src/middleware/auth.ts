@@ -84,10 +84,18 @@ const ENVIRONMENT: Principal = {
   source: 'environment',
 };
 
+/** A stack's stored row, as the deployer's requireStack returns it. */
+export type StackRecord = ReturnType<DomainDeps['deployer']['requireStack']>;
+
 /** The stack a request is about, as far as the access table and the audit log need it. */
 export interface StackRef {
   id: string;
   name: string;
+  /**
+   * The row it was read from, so a route acting on the same stack (the git-host webhook,
+   * once per push) need not read it again.
+   */
+  row?: StackRecord;
 }
 
 /** What the access middleware learned about a request, for the audit log. */
@@ -148,7 +156,7 @@ export function accessControl({
   const findStack = (idOrName: string): StackRef | undefined => {
     try {
       const s = deployer.requireStack(idOrName);
-      return { id: s.id, name: s.name };
+      return { id: s.id, name: s.name, row: s };
     } catch {
       return undefined;
     }

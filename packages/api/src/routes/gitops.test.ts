@@ -24,7 +24,7 @@ function setup(opts: { gitops?: boolean } = {}) {
       body,
     });
   const deployments = () => domain.deployer.listDeployments('app');
-  return { app, api, hook, domain, deployments };
+  return { app, api, hook, domain, gitops, deployments };
 }
 
 async function withGitStack(t: ReturnType<typeof setup>, extra: Record<string, unknown> = {}) {
@@ -200,6 +200,38 @@ describe('POST /api/v1/stacks/{stack}/webhook', () => {
       ...{ duplex: 'half' },
     });
     expect(chunked.status).toBe(413);
+  });
+
+  it("checks the push against the row the caller found (the access check's), not a second read", async () => {
+    const t = setup();
+    await withGitStack(t);
+    const webhooks = t.gitops?.webhooks;
+    if (!webhooks) throw new Error('gitops is wired in setup()');
+    const row = t.domain.deployer.requireStack('app');
+    const body = push();
+    const request = (secret: string, delivery: string) => {
+      const headers: Record<string, string> = github(body, delivery, secret);
+      const lower = new Map(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+      return {
+        stack: 'app',
+        header: (name: string) => lower.get(name.toLowerCase()),
+        body: new TextEncoder().encode(body),
+        apiKeyValid: false,
+      };
+    };
+    // A row with another secret than the stored one: its secret is the one that counts.
+    const other = { ...row, webhookSecretEnc: t.domain.secrets.encrypt('another-secret') };
+    await expect(
+      webhooks.handle({ ...request('another-secret', 'd-a'), found: other }),
+    ).resolves.toMatchObject({ kind: 'queued' });
+    // null: the caller looked and found none, so the stored stack is not read again.
+    await expect(webhooks.handle({ ...request(SECRET, 'd-b'), found: null })).rejects.toMatchObject(
+      { code: 'UNAUTHORIZED' },
+    );
+    // Not given: read as before.
+    await expect(webhooks.handle(request(SECRET, 'd-c'))).resolves.toMatchObject({
+      kind: 'queued',
+    });
   });
 
   it('keeps the API key required on every other route', async () => {

@@ -129,8 +129,16 @@ export function gitopsRoutes(domain: DomainDeps, apiKey: string) {
       }),
       async (c) => {
         const req = await readSigned(c);
+        // The access check read this {stack} for the audit log (null: there is none); it
+        // is not read again, so a known and an unknown stack still cost the same.
+        const access = c.get('access');
+        const found = access?.match?.rule.stack ? (access.stack?.row ?? null) : undefined;
         const { status, body } = webhookAnswer(
-          await gitops().webhooks.handle({ ...req, stack: c.req.param('stack') }),
+          await gitops().webhooks.handle({
+            ...req,
+            stack: c.req.param('stack'),
+            ...(found === undefined ? {} : { found }),
+          }),
         );
         return c.json(body, status);
       },
