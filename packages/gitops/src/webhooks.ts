@@ -12,15 +12,9 @@ import {
   validation,
   type WebhookResult,
 } from '@simpledeploy/core';
-import {
-  type Db,
-  findStack,
-  getVersion,
-  listStacks,
-  recordDelivery,
-  type StackRow,
-} from '@simpledeploy/db';
+import { type Db, findStack, getVersion, listStacks, type StackRow } from '@simpledeploy/db';
 import { type Deployer, type DeploymentView, decryptSecrets } from '@simpledeploy/deployer';
+import { createDeliveryRecorder } from './delivery-recorder';
 import {
   parseWebhook,
   pushTouches,
@@ -102,6 +96,7 @@ export const webhookUnauthorized = () =>
  */
 export function createWebhookService(deps: WebhookServiceDeps) {
   const { db, deployer, logger } = deps;
+  const deliveries = createDeliveryRecorder(db);
 
   // The webhook secret alone, decrypted once per ciphertext (a write re-encrypts with a
   // fresh IV, so a changed secret misses): a burst of pushes decrypts nothing after the first.
@@ -187,8 +182,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
       if (!touch.relevant) return ignored(touch.reason, event);
     }
     if (event.deliveryId) {
-      const fresh = recordDelivery(
-        db,
+      const fresh = await deliveries.record(
         `${stack.id}:${event.deliveryId}`,
         stack.id,
         deps.clock.now().toISOString(),

@@ -19,3 +19,17 @@ const insertDelivery = preparedPerDb((db) =>
 export function recordDelivery(db: Db, deliveryId: string, stackId: string, now: string): boolean {
   return insertDelivery(db).run({ deliveryId, stackId, now }).changes > 0;
 }
+
+export interface NewDelivery {
+  deliveryId: string;
+  stackId: string;
+  now: string;
+}
+
+/**
+ * Several delivery ids in one transaction (one commit), in order: for each, whether it
+ * was new. An id repeated within the list is new only the first time.
+ */
+export function recordDeliveries(db: Db, rows: readonly NewDelivery[]): boolean[] {
+  return db.transaction(() => rows.map((r) => recordDelivery(db, r.deliveryId, r.stackId, r.now)));
+}
