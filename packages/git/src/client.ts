@@ -28,6 +28,8 @@ import { assertRepoUrl } from './url';
 export const DEFAULT_TOKEN_USERNAME = 'x-access-token';
 
 const FULL_SHA = /^[0-9a-f]{40}$/i;
+/** Listing sessions kept, at most (one per repository and credentials polled). */
+const SESSIONS_LIMIT = 10_000;
 const SHORT_SHA = /^[0-9a-f]{7,39}$/i;
 
 export interface GitClientOptions {
@@ -144,6 +146,22 @@ export function createGitClient(options: GitClientOptions = {}): SimpleDeployGit
     };
   }
 
+  // Sessions of ref listings by repository and credentials: a poller lists the same
+  // repositories every interval, and building a session (its redactor, its transport)
+  // per poll was a tenth of the poll's CPU. Checkouts build their own (their transport
+  // remembers a failed download).
+  const listingSessions = new Map<string, Session>();
+  function listingSession(url: string, creds: GitCredentials): Session {
+    const key = `${url}\0${creds.username ?? ''}\0${creds.token ?? ''}`;
+    let s = listingSessions.get(key);
+    if (!s) {
+      s = session(url, creds);
+      if (listingSessions.size >= SESSIONS_LIMIT) listingSessions.clear();
+      listingSessions.set(key, s);
+    }
+    return s;
+  }
+
   function listRefs(s: Session, prefixes: string[]): Promise<RemoteRef[]> {
     // Polling is this call on a timer: sending the credentials up front saves the 401
     // round-trip on every poll.
@@ -189,7 +207,7 @@ export function createGitClient(options: GitClientOptions = {}): SimpleDeployGit
   async function resolveRemote(url: string, ref: string | undefined, creds: GitCredentials) {
     const clean = assertRepoUrl(url);
     if (ref !== undefined) assertRefName(ref, 'ref');
-    const s = session(clean, creds);
+    const s = listingSession(clean, creds);
     const started = performance.now();
     try {
       if (ref && FULL_SHA.test(ref)) return { ref, commit: ref.toLowerCase() };

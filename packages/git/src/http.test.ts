@@ -257,3 +257,43 @@ describe('guardedHttp', () => {
     });
   });
 });
+
+describe('guardedHttp: the small path of a ref listing', () => {
+  it('keeps the credential rules: a redirect to another origin is refused before anything is sent there', async () => {
+    const { transport, sent } = scripted({
+      [DISCOVERY]: { status: 302, location: 'https://evil.example.net/x' },
+    });
+    const error = await rejection(
+      guard(transport).small({ url: DISCOVERY, method: 'GET', headers: AUTH }),
+    );
+    expect(error.details).toMatchObject({
+      reason: 'redirected',
+      location: 'https://evil.example.net',
+    });
+    expect(sent.map((s) => s.url)).toEqual([DISCOVERY]);
+  });
+
+  it('follows a redirect within the origin and reads the answer whole', async () => {
+    const moved = `${REPO.replace('app.git', 'moved.git')}/info/refs?service=git-upload-pack`;
+    const { transport, sent } = scripted({ [DISCOVERY]: { status: 301, location: moved } });
+    const res = await guard(transport).small({ url: DISCOVERY, method: 'GET', headers: AUTH });
+    expect(res.statusCode).toBe(200);
+    expect(res.body.toString()).toBe('body');
+    expect(sent.map((s) => [s.url, s.headers.authorization, s.fetchOptions.timeout])).toEqual([
+      [DISCOVERY, AUTH.authorization, 1000],
+      [moved, AUTH.authorization, 1000],
+    ]);
+  });
+
+  it('says which limit an answer passed', async () => {
+    const { transport } = scripted({});
+    const error = await rejection(
+      guard(transport, true, 3).small({ url: DISCOVERY, method: 'GET', headers: AUTH }),
+    );
+    expect(error.details).toMatchObject({
+      reason: 'too_large',
+      limit: 'maxDownloadBytes',
+      value: 3,
+    });
+  });
+});

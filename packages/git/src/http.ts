@@ -2,6 +2,7 @@ import type { AppError } from '@simpledeploy/core';
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
 import { type GitErrorContext, gitError } from './errors';
 import { formatBytes, TOO_LARGE_FIX } from './limits';
+import { ResponseTooLarge, type SmallHttp, type SmallRequest, smallOver } from './small-http';
 
 export interface GuardedHttpOptions {
   /** Idle timeout of one HTTP request, in ms. */
@@ -15,6 +16,8 @@ export interface GuardedHttpOptions {
 }
 
 export interface GuardedHttp extends HttpClient {
+  /** A ref listing's request: the same guards, its answer read whole (small-http.ts). */
+  small: (req: Omit<SmallRequest, 'timeoutMs' | 'maxBytes'>) => ReturnType<SmallHttp>;
   /**
    * The error a response body ran into, if any: isomorphic-git may report the cut stream
    * as a parse error of its own, so callers prefer this one.
@@ -38,23 +41,24 @@ export function guardedHttp(base: HttpClient, options: GuardedHttpOptions): Guar
   const { context: ctx } = options;
   let failure: AppError | undefined;
 
-  async function request(req: GitHttpRequest): Promise<GitHttpResponse> {
-    const origin = new URL(req.url).origin;
-    const body = await replayable(req.body);
-    let url = req.url;
-    let headers = { ...req.headers };
+  /**
+   * Sends with `once` and follows redirects itself: `release` frees an answer that is
+   * not returned. Both transports below share it, so the credential rules are one.
+   */
+  async function follow<R extends { statusCode: number; headers?: Record<string, unknown> }>(
+    first: string,
+    firstHeaders: Record<string, string>,
+    once: (url: string, headers: Record<string, string>) => Promise<R>,
+    release: (res: R) => Promise<unknown>,
+  ): Promise<R> {
+    const origin = originOf(first);
+    let url = first;
+    let headers = firstHeaders;
     for (let redirects = 0; ; redirects++) {
-      const res = await base.request({
-        ...req,
-        url,
-        headers,
-        ...(body ? { body } : {}),
-        // simple-get's option: the redirect comes back to this loop instead.
-        fetchOptions: { ...req.fetchOptions, timeout: options.timeoutMs, followRedirects: false },
-      });
+      const res = await once(url, headers);
       const next = REDIRECT_STATUSES.has(res.statusCode) ? parseLocation(res, url) : undefined;
-      if (!next) return capped(res);
-      await res.body?.return?.();
+      if (!next) return res;
+      await release(res);
       if (redirects >= options.maxRedirects) {
         throw gitError(
           'VALIDATION',
@@ -72,6 +76,58 @@ export function guardedHttp(base: HttpClient, options: GuardedHttpOptions): Guar
       // since upload-pack answers nothing else.
       url = next.toString();
     }
+  }
+
+  async function request(req: GitHttpRequest): Promise<GitHttpResponse> {
+    const body = await replayable(req.body);
+    const res = await follow(
+      req.url,
+      { ...req.headers },
+      (url, headers) =>
+        base.request({
+          ...req,
+          url,
+          headers,
+          ...(body ? { body } : {}),
+          // simple-get's option: the redirect comes back to this loop instead.
+          fetchOptions: { ...req.fetchOptions, timeout: options.timeoutMs, followRedirects: false },
+        }),
+      async (r) => r.body?.return?.(),
+    );
+    return capped(res);
+  }
+
+  const baseSmall: SmallHttp = (base as { small?: SmallHttp }).small ?? smallOver(base);
+
+  async function small(req: Omit<SmallRequest, 'timeoutMs' | 'maxBytes'>) {
+    try {
+      return await follow(
+        req.url,
+        req.headers,
+        (url, headers) =>
+          baseSmall({
+            ...req,
+            url,
+            headers,
+            timeoutMs: options.timeoutMs,
+            maxBytes: options.maxResponseBytes,
+          }),
+        async () => undefined,
+      );
+    } catch (error) {
+      if (error instanceof ResponseTooLarge) throw tooLarge(error.limit);
+      throw error;
+    }
+  }
+
+  function tooLarge(max: number): AppError {
+    return gitError(
+      'VALIDATION',
+      'too_large',
+      `the git server sent more than ${formatBytes(max)} for ${ctx.url}, the limit for one download (maxDownloadBytes); ${TOO_LARGE_FIX}`,
+      ctx,
+      { limit: 'maxDownloadBytes', value: max },
+    );
   }
 
   function assertFollowable(origin: string, next: URL, status: number): void {
@@ -106,13 +162,7 @@ export function guardedHttp(base: HttpClient, options: GuardedHttpOptions): Guar
       for await (const chunk of source) {
         total += chunk.byteLength;
         if (total > max) {
-          failure = gitError(
-            'VALIDATION',
-            'too_large',
-            `the git server sent more than ${formatBytes(max)} for ${ctx.url}, the limit for one download (maxDownloadBytes); ${TOO_LARGE_FIX}`,
-            ctx,
-            { limit: 'maxDownloadBytes', value: max },
-          );
+          failure = tooLarge(max);
           // Leaving the loop destroys the response stream: nothing more is downloaded.
           throw failure;
         }
@@ -124,16 +174,32 @@ export function guardedHttp(base: HttpClient, options: GuardedHttpOptions): Guar
 
   return {
     request,
+    small,
     get failure() {
       return failure;
     },
   };
 }
 
+/** The origin of a URL, parsed once per URL: a poller sends the same few every interval. */
+const origins = new Map<string, string>();
+function originOf(url: string): string {
+  let origin = origins.get(url);
+  if (origin === undefined) {
+    origin = new URL(url).origin;
+    if (origins.size >= 10_000) origins.clear();
+    origins.set(url, origin);
+  }
+  return origin;
+}
+
 /** The Location of a redirect, resolved against the request; undefined when there is none usable. */
-function parseLocation(res: GitHttpResponse, url: string): URL | undefined {
+function parseLocation(
+  res: { headers?: Record<string, unknown> | undefined },
+  url: string,
+): URL | undefined {
   const location = res.headers?.location;
-  if (!location) return undefined;
+  if (typeof location !== 'string' || !location) return undefined;
   try {
     return new URL(location, url);
   } catch {

@@ -2,6 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createKeepAliveHttp } from './keepalive-http';
+import { ResponseTooLarge } from './small-http';
 
 let server: Server | undefined;
 afterEach(async () => {
@@ -72,6 +73,62 @@ describe('createKeepAliveHttp', () => {
         fetchOptions: { timeout: 100 },
       }),
     ).rejects.toThrow('Request timed out');
+    http.close();
+  });
+});
+
+describe('createKeepAliveHttp: small requests', () => {
+  it('reads answers whole over one kept-alive connection, and drains a non-200 unread', async () => {
+    const stats = { connections: 0 };
+    server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        if (req.url?.endsWith('/missing')) {
+          res.writeHead(404);
+          res.end('not here');
+          return;
+        }
+        res.write('part one, ');
+        res.end('part two');
+      });
+    });
+    server.on('connection', () => stats.connections++);
+    await new Promise<void>((r) => server?.listen(0, '127.0.0.1', () => r()));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const http = createKeepAliveHttp();
+    for (let i = 0; i < 3; i++) {
+      const res = await http.small({
+        url: `${base}/a`,
+        method: 'POST',
+        headers: {},
+        body: Buffer.from('x'),
+      });
+      expect([res.statusCode, res.body.toString()]).toEqual([200, 'part one, part two']);
+    }
+    const missing = await http.small({ url: `${base}/missing`, method: 'GET', headers: {} });
+    expect([missing.statusCode, missing.body.length]).toEqual([404, 0]);
+    expect(stats.connections).toBe(1);
+    http.close();
+  });
+
+  it('stops at maxBytes, and fails an answer cut off by the server', async () => {
+    server = createServer((req, res) => {
+      res.writeHead(200, { 'content-length': '100' });
+      if (req.url !== '/cut') return res.end('x'.repeat(100));
+      // Fewer bytes than announced, then the connection goes away.
+      res.write('x'.repeat(10));
+      setTimeout(() => res.socket?.destroy(), 20);
+    });
+    await new Promise<void>((r) => server?.listen(0, '127.0.0.1', () => r()));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const http = createKeepAliveHttp();
+    await expect(
+      http.small({ url: `${base}/big`, method: 'GET', headers: {}, maxBytes: 10 }),
+    ).rejects.toBeInstanceOf(ResponseTooLarge);
+    const cut = await http
+      .small({ url: `${base}/cut`, method: 'GET', headers: {} })
+      .catch((e) => e);
+    expect(cut).toMatchObject({ code: 'ECONNRESET' });
     http.close();
   });
 });

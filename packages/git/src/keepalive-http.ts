@@ -2,6 +2,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { urlToHttpOptions } from 'node:url';
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
+import { EMPTY, ResponseTooLarge, type SmallHttp } from './small-http';
 
 export interface KeepAliveHttpOptions {
   /** Idle connections per git host kept open for the next request. Default 4. */
@@ -11,6 +12,8 @@ export interface KeepAliveHttpOptions {
 }
 
 export interface KeepAliveHttp extends HttpClient {
+  /** A request whose answer is read whole, with events rather than an async iterator. */
+  small: SmallHttp;
   /** Closes every idle connection (shutdown, tests). */
   close(): void;
 }
@@ -102,11 +105,61 @@ export function createKeepAliveHttp(options: KeepAliveHttpOptions = {}): KeepAli
       };
       return response;
     },
+    async small(req) {
+      const res = await send(
+        {
+          url: req.url,
+          method: req.method,
+          headers: req.headers,
+          fetchOptions: { timeout: req.timeoutMs },
+        },
+        req.body,
+        true,
+      );
+      return readWhole(res, req.maxBytes ?? Number.POSITIVE_INFINITY);
+    },
     close() {
       http.destroy();
       https.destroy();
     },
   };
+}
+
+/** The whole answer of a 200 (at most maxBytes); any other status is drained unread. */
+function readWhole(res: IncomingMessage, maxBytes: number) {
+  const answer = {
+    statusCode: res.statusCode ?? 0,
+    statusMessage: res.statusMessage ?? '',
+    headers: res.headers,
+  };
+  return new Promise<typeof answer & { body: Buffer }>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const ok = answer.statusCode === 200;
+    res.on('data', (chunk: Buffer) => {
+      if (!ok) return;
+      total += chunk.length;
+      if (total > maxBytes) {
+        res.destroy();
+        reject(new ResponseTooLarge(maxBytes));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    res.once('end', () => {
+      const body = !ok
+        ? EMPTY
+        : chunks.length === 1
+          ? (chunks[0] as Buffer)
+          : Buffer.concat(chunks, total);
+      resolve({ ...answer, body });
+    });
+    res.once('error', reject);
+    // A connection closed before the answer ended (no 'end' comes then).
+    res.once('close', () => {
+      if (!res.complete) reject(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+    });
+  });
 }
 
 async function collect(body: NonNullable<GitHttpRequest['body']>): Promise<Buffer> {

@@ -1,6 +1,6 @@
-import type { GitHttpResponse, HttpClient } from 'isomorphic-git';
 import { type GitErrorContext, gitError, toGitError } from './errors';
 import { DELIM_PKT, FLUSH_PKT, type Pkt, PktLineError, parsePktLines, pktLine } from './pkt-line';
+import { type RefListingHttp, type SmallHttp, type SmallResponse, smallOver } from './small-http';
 
 /** One ref of a remote, as `git ls-remote` shows it. */
 export interface RemoteRef {
@@ -37,11 +37,12 @@ const MEMO_LIMIT = 10_000;
  * here). Nothing else is done with the answer: no repository object, no clone.
  */
 export async function listRemoteRefs(
-  http: HttpClient,
+  transport: RefListingHttp,
   url: string,
   request: ListRefsRequest,
   memo?: ProtocolMemo,
 ): Promise<RemoteRef[]> {
+  const http = transport.small ?? smallOver(transport);
   if (memo?.get(url) === 'v2') {
     try {
       return await lsRefs(http, url, request);
@@ -52,10 +53,9 @@ export async function listRemoteRefs(
     }
   }
   const res = await send(http, `${url}/info/refs?service=git-upload-pack`, 'GET', request);
-  const type = res.headers?.['content-type'] ?? '';
-  const body = await readBody(res);
-  if (!type.startsWith(ADVERTISEMENT)) throw notGit(request.ctx);
-  const pkts = parse(body, request.ctx);
+  const type = res.headers['content-type'];
+  if (typeof type !== 'string' || !type.startsWith(ADVERTISEMENT)) throw notGit(request.ctx);
+  const pkts = parse(res.body, request.ctx);
   let at = 0;
   // Smart HTTP may open with `# service=git-upload-pack` and a flush.
   const first = pkts[0];
@@ -107,10 +107,10 @@ function lsRefsBody(prefixes: string[]): Buffer {
   return body;
 }
 
-async function lsRefs(http: HttpClient, url: string, request: ListRefsRequest) {
+async function lsRefs(http: SmallHttp, url: string, request: ListRefsRequest) {
   const body = lsRefsBody(request.prefixes);
   const res = await send(http, `${url}/git-upload-pack`, 'POST', request, body);
-  const answer = parse(await readBody(res), request.ctx);
+  const answer = parse(res.body, request.ctx);
   const refs: RemoteRef[] = [];
   for (const pkt of answer) {
     if (pkt.kind !== 'data') break;
@@ -165,12 +165,12 @@ function fromAdvertisement(pkts: Pkt[], prefixes: string[]): RemoteRef[] {
 }
 
 async function send(
-  http: HttpClient,
+  http: SmallHttp,
   url: string,
   method: 'GET' | 'POST',
   request: ListRefsRequest,
   body?: Buffer,
-): Promise<GitHttpResponse> {
+): Promise<SmallResponse> {
   const headers: Record<string, string> = {
     'user-agent': USER_AGENT,
     'git-protocol': 'version=2',
@@ -180,31 +180,19 @@ async function send(
     headers['content-type'] = 'application/x-git-upload-pack-request';
     headers.accept = 'application/x-git-upload-pack-result';
   }
-  let res: GitHttpResponse;
+  let res: SmallResponse;
   try {
-    res = await http.request({
-      url,
-      method,
-      headers,
-      ...(body ? { body: [body] as unknown as AsyncIterableIterator<Uint8Array> } : {}),
-    });
+    res = await http({ url, method, headers, body });
   } catch (error) {
     throw toGitError(error, request.ctx);
   }
   if (res.statusCode !== 200) {
-    await res.body?.return?.();
     throw toGitError(
       { code: 'HttpError', data: { statusCode: res.statusCode, statusMessage: res.statusMessage } },
       request.ctx,
     );
   }
   return res;
-}
-
-async function readBody(res: GitHttpResponse): Promise<Buffer> {
-  const chunks: Uint8Array[] = [];
-  if (res.body) for await (const chunk of res.body) chunks.push(chunk);
-  return Buffer.concat(chunks);
 }
 
 function parse(body: Buffer, ctx: GitErrorContext): Pkt[] {

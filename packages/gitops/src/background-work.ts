@@ -21,6 +21,11 @@ export function createBackgroundWork(maxConcurrent: number) {
       }
     },
 
+    /** Tasks running or waiting for a slot. */
+    pending(): number {
+      return active + waiting.length;
+    },
+
     /** Keeps a task until it settles, for settle(). */
     track(p: Promise<unknown>): void {
       inFlight.add(p);

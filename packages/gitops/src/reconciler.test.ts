@@ -19,7 +19,7 @@ import {
 } from '@simpledeploy/deployer';
 import { createFakeClock, createFakeRunner, sub } from '@simpledeploy/testing/fakes';
 import { describe, expect, it } from 'vitest';
-import { createReconciler } from './reconciler';
+import { createReconciler, onGrid } from './reconciler';
 
 const C1 = '1'.repeat(40);
 const C2 = '2'.repeat(40);
@@ -457,5 +457,64 @@ describe('reconciler: reporting drift', () => {
     ]);
     expect(counted).toBe(2);
     await reconciler.stop();
+  });
+});
+
+describe('reconciler: polling in rounds', () => {
+  it('puts each poll on the next point of the grid, a tenth of short intervals', () => {
+    expect(onGrid(0, 4_200, 60_000)).toBe(5_000);
+    expect(onGrid(300, 4_700, 60_000)).toBe(4_700);
+    expect(onGrid(1_999, 0, 60_000)).toBe(1);
+    expect(onGrid(0, 250, 2_000)).toBe(400); // grid of 200 ms for a 2 s interval
+    expect(onGrid(5_000, 0, 60_000)).toBe(0);
+  });
+
+  it('polls stacks due within the same second in one round, and writes their times together', async () => {
+    const t = setup();
+    let r = 0;
+    // Spread over 10 s by the jitter, as the real random would: three land in the same second.
+    const draws = [0.11, 0.13, 0.18, 0.55];
+    const reconciler = createReconciler({
+      db: t.db,
+      deployer: t.deployer,
+      git: {
+        async resolveRemote() {
+          return { ref: 'refs/heads/main', commit: C1 };
+        },
+        async checkout() {
+          throw new Error('never');
+        },
+      },
+      drift: { containerDrift: async () => undefined },
+      secrets: createSecretBox('reconciler-test'),
+      clock: t.clock,
+      logger: silentLogger,
+      random: () => draws[r++ % draws.length] as number,
+    });
+    for (const name of ['a', 'b', 'c', 'd']) await t.stacks.create(gitStack({ name }));
+    reconciler.start();
+    const start = t.clock.now().getTime();
+    const due = reconciler.scheduled().map((s) => Date.parse(s.nextAt) - start);
+    expect(due.sort((x, y) => x - y)).toEqual([2_000, 2_000, 2_000, 6_000]);
+
+    await t.clock.advance(2_000);
+    await until(() => ['a', 'b', 'c'].every((n) => t.row(n).lastPollAt !== null));
+    expect(t.row('d').lastPollAt).toBeNull();
+    expect(new Set(['a', 'b', 'c'].map((n) => t.row(n).lastPollAt)).size).toBe(1);
+    await t.clock.advance(4_000);
+    await until(() => t.row('d').lastPollAt !== null);
+    await reconciler.stop();
+  });
+
+  it('records the poll time of a stack synced by hand', async () => {
+    const t = setup();
+    await t.stacks.create(gitStack());
+    const first = await t.reconciler.reconcileNow('app');
+    expect(first.pollFailures).toBe(0);
+    const before = t.row('app').lastPollAt;
+    await t.clock.advance(1_000);
+    await t.reconciler.reconcileNow('app');
+    expect(t.row('app').lastPollAt).not.toBe(before);
+    expect(t.row('app').lastPollAt).toBe(t.clock.now().toISOString());
   });
 });
