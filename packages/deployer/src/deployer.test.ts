@@ -419,6 +419,25 @@ describe('coalescing and queued commands', () => {
     g.open();
   });
 
+  it('deployStackId joins a queued deployment by id, queues like deploy otherwise, and 404s a gone stack', async () => {
+    const t = setup();
+    const g = gate();
+    t.runner.on(sub('up'), { until: g.promise });
+    const { id } = await t.stacks.create({ name: 'bi', compose: compose('v1') });
+    const running = t.deployer.deployStackId(id, { trigger: 'webhook' });
+    expect(running.coalesced).toBe(false);
+    await until(() => t.runner.alive === 1);
+    const queued = t.deployer.deployStackId(id, { trigger: 'webhook' });
+    expect(queued.coalesced).toBe(false);
+    const joined = t.deployer.deployStackId(id, { trigger: 'webhook' });
+    expect(joined).toMatchObject({ coalesced: true, deployment: { id: queued.deployment.id } });
+    expect(t.deployer.deployStackId(id, { trigger: 'manual', ref: 'main' }).coalesced).toBe(false);
+    expect(() => t.deployer.deployStackId('no-such-stack', { trigger: 'webhook' })).toThrow(
+      expect.objectContaining({ code: 'NOT_FOUND' }),
+    );
+    g.open();
+  });
+
   it('runs a control command on the version current when it runs, not when it was queued', async () => {
     const t = setup();
     await t.stacks.create({ name: 'cq', compose: compose('v1') });

@@ -247,6 +247,29 @@ export function createDeployer(deps: DeployerDeps) {
     throw conflict(`deployment ${id} has already ended (${dep.status})`, { status: dep.status });
   }
 
+  /** A queued deployment a new trigger joins; not for a trigger with its own ref or force. */
+  function joinable(stackId: string, opts: DeployOptions) {
+    // A trigger with its own ref or force asks for something the queued one may not do.
+    if (opts.ref || opts.force) return undefined;
+    return findStackDeploymentsByStatus(db, stackId, ['queued']).find(
+      (d) => d.trigger !== 'rollback',
+    );
+  }
+
+  /**
+   * Queues a deployment. A trigger for a stack that already has one queued joins it
+   * (`coalesced`), so a burst of webhooks runs at most one more deploy.
+   */
+  function deploy(
+    stackIdOrName: string,
+    opts: DeployOptions,
+  ): { deployment: DeploymentView; coalesced: boolean } {
+    const stack = locator.requireStack(stackIdOrName);
+    const queued = joinable(stack.id, opts);
+    if (queued) return { deployment: toDeploymentView(queued), coalesced: true };
+    return { deployment: toDeploymentView(enqueue(stack, opts)), coalesced: false };
+  }
+
   return {
     logs,
     ...history,
@@ -255,24 +278,21 @@ export function createDeployer(deps: DeployerDeps) {
     /** Subscribes to deployment and stack state changes (the UI's push channel). */
     onChange: (listener: (e: ChangeEvent) => void) => changes.onChange(listener),
 
+    deploy,
+
     /**
-     * Queues a deployment. A trigger for a stack that already has one queued joins it
-     * (`coalesced`), so a burst of webhooks runs at most one more deploy.
+     * deploy() for a stack id the caller has just read (a git-host push): joining a
+     * queued deployment does not read the stack again, since a queued deployment means
+     * the stack exists (deleting a stack deletes its deployments). Queuing a new one
+     * reads it as deploy() does. A burst of pushes mostly joins.
      */
-    deploy(
-      stackIdOrName: string,
+    deployStackId(
+      stackId: string,
       opts: DeployOptions,
     ): { deployment: DeploymentView; coalesced: boolean } {
-      const stack = locator.requireStack(stackIdOrName);
-      // A trigger with its own ref or force asks for something the queued one may not do.
-      const queued =
-        opts.ref || opts.force
-          ? undefined
-          : findStackDeploymentsByStatus(db, stack.id, ['queued']).find(
-              (d) => d.trigger !== 'rollback',
-            );
+      const queued = joinable(stackId, opts);
       if (queued) return { deployment: toDeploymentView(queued), coalesced: true };
-      return { deployment: toDeploymentView(enqueue(stack, opts)), coalesced: false };
+      return deploy(stackId, opts);
     },
 
     /** Re-applies an earlier version; by default the last good one before the current. */

@@ -191,7 +191,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     }
     // No pinned ref: a deploy that joins one already queued must still get the newest
     // commit of the branch, not the first push of a burst.
-    const res = deployer.deploy(stack.id, { trigger: 'webhook' });
+    const res = deployer.deployStackId(stack.id, { trigger: 'webhook' });
     log.info('webhook push queued a deployment', {
       deployment: res.deployment.id,
       coalesced: res.coalesced,
