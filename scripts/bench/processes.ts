@@ -22,7 +22,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const BENCH_SECRET_KEY = 'bench-secret-key-0123456789abcdef';
 
 // BENCH_PROFILE_DIR=/tmp/prof: every server process writes a V8 CPU profile there when it stops.
-const profileArgs = () =>
+export const profileArgs = (): string[] =>
   process.env.BENCH_PROFILE_DIR
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
     : [];
