@@ -10,11 +10,10 @@ import {
   listHosts,
   updateHost,
 } from '@simpledeploy/db';
-// ssh2 is CommonJS: Node's ESM loader finds `Client` among its named exports, not `utils`.
-import ssh2 from 'ssh2';
 import type { HostConnections } from './connections';
 import { parseDockerHost } from './docker-host-url';
 import { parseKnownHosts } from './known-hosts';
+import { ssh2 } from './ssh2-module';
 
 /** `POST /api/v1/hosts` and `PATCH` bodies, already shaped by the api's contract. */
 export interface HostInput {
@@ -97,7 +96,7 @@ function connectionProblems(row: HostRow, input: HostInput): string[] {
         );
   }
   if (input.ssh_private_key) {
-    const parsed = ssh2.utils.parseKey(input.ssh_private_key);
+    const parsed = ssh2().utils.parseKey(input.ssh_private_key);
     if (parsed instanceof Error)
       problems.push(
         `ssh_private_key cannot be read (${parsed.message}); send an unencrypted OpenSSH or PEM private key`,

@@ -3,8 +3,9 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '@simpledeploy/core';
-import { Client, type SFTPWrapper } from 'ssh2';
+import type { Client, SFTPWrapper } from 'ssh2';
 import { hostKeyPinned, parseKnownHosts } from './known-hosts';
+import { ssh2 } from './ssh2-module';
 
 export interface SshLinkOptions {
   /** The host's name, for messages. */
@@ -57,7 +58,7 @@ export function createSshLink(o: SshLinkOptions) {
     if (client) return Promise.resolve(client);
     if (connecting) return connecting;
     connecting = new Promise<Client>((resolve, reject) => {
-      const c = new Client();
+      const c = new (ssh2().Client)();
       let keyRefused = false;
       let ready = false;
       c.on('ready', () => {
