@@ -14,9 +14,11 @@ import {
 import {
   type Db,
   findStack,
+  findStackPollState,
   listDeployments,
   listStacks,
   recordPollTimes,
+  type StackPollState,
   type StackRow,
   updateStack,
 } from '@simpledeploy/db';
@@ -193,7 +195,7 @@ export function createReconciler(deps: ReconcilerDeps) {
     s.running = true;
     try {
       await slot(async () => {
-        const stack = findStack(db, stackId);
+        const stack = findStackPollState(db, stackId);
         if (!stack || stack.reconcileIntervalSeconds <= 0) return;
         const result = await reconcileStack(stack, s.intervalMs / 2);
         failures = result.pollFailures;
@@ -217,7 +219,7 @@ export function createReconciler(deps: ReconcilerDeps) {
    * when one of the columns they come from changes: decrypting every secret of the row
    * and hashing the key on every poll was a tenth of an unchanged poll's CPU.
    */
-  function targetOf(stack: StackRow, url: string): PollTarget {
+  function targetOf(stack: StackPollState, url: string): PollTarget {
     const known = targets.get(stack.id);
     if (
       known &&
@@ -253,7 +255,7 @@ export function createReconciler(deps: ReconcilerDeps) {
    * per half interval (`shareMs`; 0 asks afresh).
    */
   async function poll(
-    stack: StackRow,
+    stack: StackPollState,
     shareMs: number,
   ): Promise<{ deployed: boolean; failures: number }> {
     const { git } = deps;
@@ -393,12 +395,13 @@ export function createReconciler(deps: ReconcilerDeps) {
     return items;
   }
 
-  async function reconcileStack(stack: StackRow, shareMs: number) {
+  async function reconcileStack(stack: StackPollState, shareMs: number) {
     const polled = await poll(stack, shareMs);
     // A deploy just queued makes the containers' state moot until it ends. A stack that has
     // never run has no containers to compare (nor a row worth reading again).
     if (!polled.deployed && stack.currentVersionId !== null) {
-      await checkDrift(findStack(db, stack.id) ?? stack);
+      const row = findStack(db, stack.id);
+      if (row) await checkDrift(row);
     }
     return { pollFailures: polled.failures };
   }

@@ -19,6 +19,40 @@ const byKey = preparedPerDb((db) => {
 export const findStack = (db: Db, idOrName: string): StackRow | undefined =>
   byKey(db).get({ key: idOrName });
 
+/** The columns a poll reads: the rest of a row is not needed to ask a remote for a commit. */
+const POLL_COLUMNS = {
+  id: stacks.id,
+  name: stacks.name,
+  reconcileIntervalSeconds: stacks.reconcileIntervalSeconds,
+  repoUrl: stacks.repoUrl,
+  repoBranch: stacks.repoBranch,
+  repoUsername: stacks.repoUsername,
+  repoTokenEnc: stacks.repoTokenEnc,
+  remoteCommit: stacks.remoteCommit,
+  deployedCommit: stacks.deployedCommit,
+  currentVersionId: stacks.currentVersionId,
+  autoDeploy: stacks.autoDeploy,
+  pollFailures: stacks.pollFailures,
+  lastPollError: stacks.lastPollError,
+} as const;
+
+export type StackPollState = Pick<StackRow, keyof typeof POLL_COLUMNS>;
+
+const pollStateById = preparedPerDb((db) =>
+  db
+    .select(POLL_COLUMNS)
+    .from(stacks)
+    .where(eq(stacks.id, sql.placeholder('id')))
+    .prepare(),
+);
+
+/**
+ * What a poll needs of a stack, by id: mapping all of a row's columns for each of 1000
+ * stacks every interval was a seventh of the server's polling CPU in a profile.
+ */
+export const findStackPollState = (db: Db, id: string): StackPollState | undefined =>
+  pollStateById(db).get({ id });
+
 const byName = preparedPerDb((db) =>
   db
     .select()
