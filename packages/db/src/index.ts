@@ -11,6 +11,7 @@ export * from './repos/notification-deliveries';
 export * from './repos/notifiers';
 export * from './repos/secrets';
 export * from './repos/stack-list';
+export * from './repos/stack-schedules';
 export * from './repos/stacks';
 export * from './repos/versions';
 export * from './repos/webhook-deliveries';

@@ -7,7 +7,7 @@ import {
   noopMetrics,
   type TimerHandle,
 } from '@simpledeploy/core';
-import { type Db, listStacks, type StackRow } from '@simpledeploy/db';
+import { type Db, listDeployedUnreconciledStacks, type StackRow } from '@simpledeploy/db';
 
 export interface CrashWatchDeps {
   db: Db;
@@ -64,9 +64,8 @@ export function createCrashWatch(deps: CrashWatchDeps) {
   }
 
   async function round() {
-    const stacks = listStacks(deps.db).filter(
-      (s) => s.currentVersionId && s.reconcileIntervalSeconds <= 0 && s.engine !== 'swarm',
-    );
+    // Only the rows it checks: not every stack's whole row each round.
+    const stacks = listDeployedUnreconciledStacks(deps.db);
     const ids = new Set(stacks.map((s) => s.id));
     for (const id of reported.keys()) if (!ids.has(id)) reported.delete(id);
     for (const stack of stacks) {

@@ -1,5 +1,11 @@
 import type { Clock, Logger, TimerHandle } from '@simpledeploy/core';
-import { type Db, findStack, listStacks, type StackRow } from '@simpledeploy/db';
+import {
+  type Db,
+  findStack,
+  listStackSchedules,
+  type StackRow,
+  type StackSchedule,
+} from '@simpledeploy/db';
 import type { Deployer } from '@simpledeploy/deployer';
 import { createBackgroundWork } from './background-work';
 import type { ImageUpdateReport } from './image-updates';
@@ -100,7 +106,7 @@ export function createUpdateScheduler(deps: UpdateSchedulerDeps) {
   }
 
   /** Schedules one stack as its row says (a new schedule when its interval changed). */
-  function schedule(row: StackRow) {
+  function schedule(row: StackSchedule) {
     const intervalMs = row.updateCheckIntervalSeconds * 1000;
     const s = schedules.get(row.id);
     if (s && s.intervalMs === intervalMs) return;
@@ -120,7 +126,7 @@ export function createUpdateScheduler(deps: UpdateSchedulerDeps) {
   function sync() {
     if (!started) return;
     const seen = new Set<string>();
-    for (const row of listStacks(db)) {
+    for (const row of listStackSchedules(db)) {
       if (row.updateCheckIntervalSeconds <= 0) continue;
       seen.add(row.id);
       schedule(row);
