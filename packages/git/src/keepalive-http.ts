@@ -5,7 +5,11 @@ import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git
 import { EMPTY, ResponseTooLarge, type SmallHttp } from './small-http';
 
 export interface KeepAliveHttpOptions {
-  /** Idle connections per git host kept open for the next request. Default 4. */
+  /**
+   * Idle connections per git host kept open for the next request. Default 16: the
+   * reconciler sends up to 16 ref listings of a round at once (maxConcurrentPolls), and
+   * fewer kept connections would mean new TCP (and TLS) handshakes every round.
+   */
   maxFreeSockets?: number;
   /** An idle connection is closed after this many ms. Default 30 s. */
   idleMs?: number;
@@ -38,7 +42,7 @@ interface Target {
 export function createKeepAliveHttp(options: KeepAliveHttpOptions = {}): KeepAliveHttp {
   const agentOptions = {
     keepAlive: true,
-    maxFreeSockets: options.maxFreeSockets ?? 4,
+    maxFreeSockets: options.maxFreeSockets ?? 16,
     timeout: options.idleMs ?? 30_000,
     scheduling: 'lifo' as const,
   };

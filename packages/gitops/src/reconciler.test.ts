@@ -518,3 +518,51 @@ describe('reconciler: polling in rounds', () => {
     expect(t.row('app').lastPollAt).toBe(t.clock.now().toISOString());
   });
 });
+
+describe('reconciler: concurrency', () => {
+  it('sends the listings of a round together, up to maxConcurrentPolls', async () => {
+    const t = setup();
+    let inFlight = 0;
+    let most = 0;
+    const gate: (() => void)[] = [];
+    const reconciler = createReconciler({
+      db: t.db,
+      deployer: t.deployer,
+      git: {
+        async resolveRemote() {
+          inFlight++;
+          most = Math.max(most, inFlight);
+          await new Promise<void>((r) => gate.push(r));
+          inFlight--;
+          return { ref: 'refs/heads/main', commit: C1 };
+        },
+        async checkout() {
+          throw new Error('never');
+        },
+      },
+      drift: { containerDrift: async () => undefined },
+      secrets: createSecretBox('reconciler-test'),
+      clock: t.clock,
+      logger: silentLogger,
+      random: () => 0.5,
+      maxConcurrent: 1,
+      maxConcurrentPolls: 5,
+    });
+    const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+    // Each its own repository: stacks of one repository would share a listing.
+    for (const name of names) {
+      await t.stacks.create(gitStack({ name, repo_url: `http://127.0.0.1:1/${name}.git` }));
+    }
+    reconciler.start();
+    await t.clock.advance(5_000);
+    await until(() => inFlight === 5);
+    // Drift checks have their own (smaller) limit: it does not hold the listings back.
+    expect(most).toBe(5);
+    while (names.some((n) => t.row(n).lastPollAt === null)) {
+      gate.shift()?.();
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    expect(most).toBe(5);
+    await reconciler.stop();
+  });
+});

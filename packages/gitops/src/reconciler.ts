@@ -37,8 +37,13 @@ export interface ReconcilerDeps {
   logger: Logger;
   /** Random number in [0, 1), for jitter; injectable for tests. */
   random?: () => number;
-  /** Stacks reconciled at the same time, at most. Default 4. */
+  /** Drift checks (which ask the engine) at the same time, at most. Default 4. */
   maxConcurrent?: number;
+  /**
+   * Ref listings in flight at the same time, at most. Default 16: a round's polls go out
+   * together, so their answers wake the server a few times rather than once each.
+   */
+  maxConcurrentPolls?: number;
   /** How often the schedule is re-read from the database besides change events. Default 60 s. */
   resyncMs?: number;
   /** Where `poll.failing` goes once a stack's polls have failed POLL_FAILING_AFTER times in a row. */
@@ -115,6 +120,7 @@ export function createReconciler(deps: ReconcilerDeps) {
   const seenDrift = new Map<string, string>();
   const metrics = deps.metrics ?? noopMetrics;
   const work = createBackgroundWork(maxConcurrent);
+  const polls = createBackgroundWork(deps.maxConcurrentPolls ?? 16);
   // Times of unchanged polls not yet written: a round's are written in one transaction
   // when its last reconcile ends (a commit per poll was a twentieth of a poll's CPU).
   const pollTimes = new Map<string, string>();
@@ -127,7 +133,6 @@ export function createReconciler(deps: ReconcilerDeps) {
     }
     pollTimes.clear();
   };
-  const { slot } = work;
   let started = false;
   let unsubscribe: (() => void) | undefined;
   let resyncTimer: TimerHandle | undefined;
@@ -194,18 +199,24 @@ export function createReconciler(deps: ReconcilerDeps) {
     let failures = 0;
     s.running = true;
     try {
-      await slot(async () => {
+      const polled = await polls.slot(async () => {
         const stack = findStackPollState(db, stackId);
-        if (!stack || stack.reconcileIntervalSeconds <= 0) return;
-        const result = await reconcileStack(stack, s.intervalMs / 2);
-        failures = result.pollFailures;
+        if (!stack || stack.reconcileIntervalSeconds <= 0) return undefined;
+        return { stack, result: await poll(stack, s.intervalMs / 2) };
       });
+      if (polls.pending() === 0) flushPollTimes();
+      if (polled) {
+        failures = polled.result.failures;
+        if (wantsDriftCheck(polled.stack, polled.result)) {
+          await work.slot(() => driftCheckOf(stackId));
+        }
+      }
     } catch (error) {
-      // reconcileStack records its own failures; this is the net under it.
+      // poll and checkDrift record their own failures; this is the net under them.
       logger.error('reconcile failed unexpectedly', { stackId, error });
     } finally {
       s.running = false;
-      if (work.pending() === 0) flushPollTimes();
+      if (polls.pending() === 0) flushPollTimes();
       // Only the current schedule re-arms: a stack updated or deleted meanwhile has a new one or none.
       if (started && schedules.get(stackId) === s) {
         const backoff = Math.min(2 ** failures, MAX_BACKOFF_INTERVALS);
@@ -395,14 +406,22 @@ export function createReconciler(deps: ReconcilerDeps) {
     return items;
   }
 
+  /**
+   * A deploy just queued makes the containers' state moot until it ends; a stack that has
+   * never run has no containers to compare (nor a row worth reading again).
+   */
+  const wantsDriftCheck = (stack: StackPollState, polled: { deployed: boolean }) =>
+    !polled.deployed && stack.currentVersionId !== null;
+
+  /** The drift check reads the whole row afresh: a deploy may have ended during the poll. */
+  async function driftCheckOf(stackId: string): Promise<void> {
+    const row = findStack(db, stackId);
+    if (row) await checkDrift(row);
+  }
+
   async function reconcileStack(stack: StackPollState, shareMs: number) {
     const polled = await poll(stack, shareMs);
-    // A deploy just queued makes the containers' state moot until it ends. A stack that has
-    // never run has no containers to compare (nor a row worth reading again).
-    if (!polled.deployed && stack.currentVersionId !== null) {
-      const row = findStack(db, stack.id);
-      if (row) await checkDrift(row);
-    }
+    if (wantsDriftCheck(stack, polled)) await driftCheckOf(stack.id);
     return { pollFailures: polled.failures };
   }
 
@@ -439,7 +458,7 @@ export function createReconciler(deps: ReconcilerDeps) {
       try {
         return await reconcileStack(stack, 0);
       } finally {
-        if (work.pending() === 0) flushPollTimes();
+        if (polls.pending() === 0) flushPollTimes();
       }
     },
 
