@@ -46,7 +46,7 @@ const CACHED_VARIANTS = 64;
 export function createStackListAnswer(stacks: Pick<StackService, 'listPage' | 'listVersion'>) {
   // A restart resets the write count: the boot id keeps an old ETag from matching.
   const boot = randomBytes(4).toString('hex');
-  const cache = new Map<string, { etag: string; body: Uint8Array<ArrayBuffer> }>();
+  const cache = new Map<string, { etag: string; version: number; body: Uint8Array<ArrayBuffer> }>();
   const utf8 = new TextEncoder();
 
   return (c: Context<AppEnv>, q: StackListQueryInput): Response => {
@@ -82,8 +82,10 @@ export function createStackListAnswer(stacks: Pick<StackService, 'listPage' | 'l
               next_cursor: page.next === null ? null : encodeCursor(page.next),
             };
       // Kept as bytes: a string would be encoded to UTF-8 again on every answer.
-      body = { etag, body: utf8.encode(JSON.stringify(json)) };
-      // Entries of an older version are never asked for again: drop them all at once.
+      body = { etag, version, body: utf8.encode(JSON.stringify(json)) };
+      // Entries of an older version are never served again: their bytes (1.3 MB for the
+      // whole list of 1000 stacks) go now, not when their variant is next asked for.
+      for (const [k, e] of cache) if (e.version !== version) cache.delete(k);
       if (cache.size >= CACHED_VARIANTS) cache.clear();
       cache.set(variant, body);
     }
