@@ -15,13 +15,13 @@ import {
   type DeploymentSummary,
   dataVersion,
   deleteStack,
-  findDeploymentsByStatus,
   findHost,
   findStackByName,
   findStackDeploymentsByStatus,
   insertStack,
   latestDeployment,
   latestDeploymentsOf,
+  listOpenDeploymentStatuses,
   listStacks,
   listStacksPage,
   type NewStackRow,
@@ -177,7 +177,7 @@ export function createStackService(deps: StackServiceDeps) {
   /** One query for every stack's open deployment: a list of 500 stacks stays cheap. */
   function activeStatuses(): Map<string, 'queued' | 'running'> {
     const m = new Map<string, 'queued' | 'running'>();
-    for (const d of findDeploymentsByStatus(db, ['queued', 'running'])) {
+    for (const d of listOpenDeploymentStatuses(db)) {
       if (d.status === 'running' || !m.has(d.stackId))
         m.set(d.stackId, d.status as 'queued' | 'running');
     }

@@ -2,6 +2,7 @@ import type { DeploymentStatus } from '@simpledeploy/core';
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../client';
 import { type DeploymentRow, deployments } from '../schema';
+import { preparedPerDb } from './prepared';
 
 export const insertDeployment = (db: Db, row: typeof deployments.$inferInsert): DeploymentRow =>
   db.insert(deployments).values(row).returning().get();
@@ -62,11 +63,36 @@ export const latestDeploymentPerStack = (db: Db): Map<string, DeploymentSummary>
 
 export type DeploymentSummary = ReturnType<typeof listDeployments>[number];
 
+// Prepared once: every stack view (a create, an update, a GET of one stack) asks for these,
+// and the query builder compiled the SQL again each time (issue 14).
+const latestOfStack = preparedPerDb((db) =>
+  db
+    .select(summary)
+    .from(deployments)
+    .where(eq(deployments.stackId, sql.placeholder('stackId')))
+    .orderBy(desc(deployments.queuedAt), desc(sql`rowid`))
+    .limit(1)
+    .prepare(),
+);
+
 export const latestDeployment = (db: Db, stackId: string): DeploymentSummary | undefined =>
-  listDeployments(db, stackId, 1)[0];
+  latestOfStack(db).get({ stackId });
 
 export const findDeploymentsByStatus = (db: Db, statuses: DeploymentStatus[]) =>
   db.select().from(deployments).where(inArray(deployments.status, statuses)).all();
+
+const open = preparedPerDb((db) =>
+  db
+    .select({ stackId: deployments.stackId, status: deployments.status })
+    .from(deployments)
+    .where(inArray(deployments.status, ['queued', 'running']))
+    .prepare(),
+);
+
+/** The stack and status of every queued or running deployment (what a stack view's status needs). */
+export const listOpenDeploymentStatuses = (
+  db: Db,
+): { stackId: string; status: DeploymentStatus }[] => open(db).all();
 
 const prepareStackByStatus = (db: Db, statuses: DeploymentStatus[]) =>
   db
