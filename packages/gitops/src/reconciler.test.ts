@@ -474,11 +474,13 @@ describe('reconciler: polling in rounds', () => {
     let r = 0;
     // Spread over 10 s by the jitter, as the real random would: three land in the same second.
     const draws = [0.11, 0.13, 0.18, 0.55];
+    const polledAt: number[] = [];
     const reconciler = createReconciler({
       db: t.db,
       deployer: t.deployer,
       git: {
         async resolveRemote() {
+          polledAt.push(t.clock.now().getTime());
           return { ref: 'refs/heads/main', commit: C1 };
         },
         async checkout() {
@@ -491,18 +493,31 @@ describe('reconciler: polling in rounds', () => {
       logger: silentLogger,
       random: () => draws[r++ % draws.length] as number,
     });
-    for (const name of ['a', 'b', 'c', 'd']) await t.stacks.create(gitStack({ name }));
+    for (const name of ['a', 'b', 'c', 'd']) {
+      await t.stacks.create(gitStack({ name, repo_url: `http://127.0.0.1:1/${name}.git` }));
+    }
     reconciler.start();
     const start = t.clock.now().getTime();
     const due = reconciler.scheduled().map((s) => Date.parse(s.nextAt) - start);
     expect(due.sort((x, y) => x - y)).toEqual([2_000, 2_000, 2_000, 6_000]);
 
     await t.clock.advance(2_000);
-    await until(() => ['a', 'b', 'c'].every((n) => t.row(n).lastPollAt !== null));
-    expect(t.row('d').lastPollAt).toBeNull();
-    expect(new Set(['a', 'b', 'c'].map((n) => t.row(n).lastPollAt)).size).toBe(1);
+    await until(() => polledAt.length === 3);
+    expect(polledAt).toEqual([start + 2_000, start + 2_000, start + 2_000]);
     await t.clock.advance(4_000);
-    await until(() => t.row('d').lastPollAt !== null);
+    await until(() => polledAt.length === 4);
+    // A first poll finds a commit: written at once.
+    expect(t.row('d').lastPollAt).toBe('2026-01-01T00:00:06.000Z');
+    // Polls that find nothing new have their times written at most every 10 s: a, b and
+    // c again at 12 s (the first such write: at once), d at 17 s (held until 22 s).
+    await t.clock.advance(6_000);
+    await until(() => polledAt.length === 7);
+    expect(t.row('a').lastPollAt).toBe('2026-01-01T00:00:12.000Z');
+    await t.clock.advance(5_000);
+    await until(() => polledAt.length === 8);
+    expect(t.row('d').lastPollAt).toBe('2026-01-01T00:00:06.000Z');
+    await t.clock.advance(5_000);
+    expect(t.row('d').lastPollAt).toBe('2026-01-01T00:00:17.000Z');
     await reconciler.stop();
   });
 

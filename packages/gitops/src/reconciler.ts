@@ -67,6 +67,8 @@ const JITTER = 0.1;
  * starting from cold caches; polled in rounds, that cost is shared by the round.
  */
 export const POLL_GRID_MS = 1000;
+/** The times of unchanged polls are written at most this often (ms); every other outcome at once. */
+export const POLL_TIMES_EVERY_MS = 10_000;
 
 /** The delay that ends on the next point of the grid at or after now + delayMs. */
 export function onGrid(nowMs: number, delayMs: number, intervalMs: number): number {
@@ -121,17 +123,31 @@ export function createReconciler(deps: ReconcilerDeps) {
   const metrics = deps.metrics ?? noopMetrics;
   const work = createBackgroundWork(maxConcurrent);
   const polls = createBackgroundWork(deps.maxConcurrentPolls ?? 16);
-  // Times of unchanged polls not yet written: a round's are written in one transaction
-  // when its last reconcile ends (a commit per poll was a twentieth of a poll's CPU).
+  // Times of unchanged polls not yet written: written together, at most every
+  // POLL_TIMES_EVERY_MS (a commit per poll was a twentieth of a poll's CPU, and each
+  // write moves the stack list's version, so a list asked for while 1000 stacks poll
+  // would be built afresh every time).
   const pollTimes = new Map<string, string>();
+  let pollTimesAt = Number.NEGATIVE_INFINITY;
+  let pollTimesTimer: TimerHandle | undefined;
   const flushPollTimes = () => {
+    if (pollTimesTimer) clock.clearTimeout(pollTimesTimer);
+    pollTimesTimer = undefined;
     if (pollTimes.size === 0) return;
+    pollTimesAt = nowMs();
     try {
       recordPollTimes(db, pollTimes);
     } catch (error) {
       logger.warn('recording poll times failed', { stacks: pollTimes.size, error });
     }
     pollTimes.clear();
+  };
+  /** A round of polls ended: its times are written now, or when the last write is old enough. */
+  const roundEnded = () => {
+    if (polls.pending() > 0 || pollTimes.size === 0 || pollTimesTimer) return;
+    const wait = pollTimesAt + POLL_TIMES_EVERY_MS - nowMs();
+    if (wait <= 0) flushPollTimes();
+    else pollTimesTimer = clock.setTimeout(flushPollTimes, wait);
   };
   let started = false;
   let unsubscribe: (() => void) | undefined;
@@ -204,7 +220,7 @@ export function createReconciler(deps: ReconcilerDeps) {
         if (!stack || stack.reconcileIntervalSeconds <= 0) return undefined;
         return { stack, result: await poll(stack, s.intervalMs / 2) };
       });
-      if (polls.pending() === 0) flushPollTimes();
+      roundEnded();
       if (polled) {
         failures = polled.result.failures;
         if (wantsDriftCheck(polled.stack, polled.result)) {
@@ -216,7 +232,7 @@ export function createReconciler(deps: ReconcilerDeps) {
       logger.error('reconcile failed unexpectedly', { stackId, error });
     } finally {
       s.running = false;
-      if (polls.pending() === 0) flushPollTimes();
+      roundEnded();
       // Only the current schedule re-arms: a stack updated or deleted meanwhile has a new one or none.
       if (started && schedules.get(stackId) === s) {
         const backoff = Math.min(2 ** failures, MAX_BACKOFF_INTERVALS);
@@ -458,7 +474,8 @@ export function createReconciler(deps: ReconcilerDeps) {
       try {
         return await reconcileStack(stack, 0);
       } finally {
-        if (polls.pending() === 0) flushPollTimes();
+        // Synced by hand: the time shows at once.
+        flushPollTimes();
       }
     },
 
