@@ -56,6 +56,11 @@ describe('verifyWebhookSignature', () => {
     ['the signature without its sha256= prefix', { 'X-Hub-Signature-256': GH_SIG.slice(7) }],
     ['a sha1 signature', { 'X-Hub-Signature': 'sha1=abc' }],
     ['an empty signature', { 'X-Hub-Signature-256': 'sha256=' }],
+    ['the signature cut by one digit', { 'X-Hub-Signature-256': GH_SIG.slice(0, -1) }],
+    ['the signature with a digit more', { 'X-Hub-Signature-256': `${GH_SIG}7` }],
+    // Decoding hex stops at the first non-hex pair: the rest must not be ignored.
+    ['the signature with a non-hex tail', { 'X-Hub-Signature-256': `${GH_SIG.slice(0, -2)}zz` }],
+    ['a Gitea signature of the right length, not hex', { 'X-Gitea-Signature': 'g'.repeat(64) }],
     ['a wrong GitLab token', { 'X-Gitlab-Token': 'nope' }],
     ['no header at all', {}],
   ])('refuses %s', (_what, h) => {

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { safeEqual } from '@simpledeploy/core';
 
 /** Reads a request header by name, case-insensitively (Hono's `c.req.header`). */
@@ -6,8 +6,20 @@ export type HeaderReader = (name: string) => string | undefined;
 
 export type SignatureMethod = 'github' | 'gitea' | 'gogs' | 'gitlab' | 'custom';
 
-const hmacHex = (algorithm: string, secret: string, body: Uint8Array) =>
-  createHmac(algorithm, secret).update(body).digest('hex');
+const hmacOf = (algorithm: string, secret: string, body: Uint8Array) =>
+  createHmac(algorithm, secret).update(body).digest();
+
+const HEX = /^[0-9a-f]+$/i;
+
+/**
+ * A hex signature against the HMAC's bytes, in constant time: the digest's length is
+ * public (it follows from the algorithm), so only a given value of that length is
+ * decoded and compared, with no hashing of both sides first.
+ */
+function macEquals(given: string, mac: Buffer): boolean {
+  if (given.length !== mac.length * 2 || !HEX.test(given)) return false;
+  return timingSafeEqual(Buffer.from(given, 'hex'), mac);
+}
 
 /** `<algorithm>=<hex>` (Supervisor's form, GitHub's too) or bare hex, read as HMAC-SHA256. */
 const CUSTOM_SIGNATURE = /^(?:(sha1|sha256|sha384|sha512)=)?([0-9a-f]+)$/i;
@@ -31,19 +43,16 @@ export function verifyWebhookSignature(
   let matched: SignatureMethod | undefined;
   // Computed whatever the request carries, so the time taken does not tell whether the
   // stack exists or which header it reads.
-  const hex = hmacHex('sha256', secret, body);
+  const mac = hmacOf('sha256', secret, body);
   const github = header('x-hub-signature-256')?.trim();
-  if (github) {
-    const given = /^sha256=([0-9a-fA-F]+)$/.exec(github)?.[1]?.toLowerCase() ?? '';
-    if (safeEqual(given, hex) && given) matched ??= 'github';
-  }
+  if (github?.startsWith('sha256=') && macEquals(github.slice(7), mac)) matched ??= 'github';
   for (const [name, method] of [
     ['x-gitea-signature', 'gitea'],
     ['x-forgejo-signature', 'gitea'],
     ['x-gogs-signature', 'gogs'],
   ] as const) {
-    const value = header(name)?.trim().toLowerCase();
-    if (value && safeEqual(value, hex)) matched ??= method;
+    const value = header(name)?.trim();
+    if (value && macEquals(value, mac)) matched ??= method;
   }
   const gitlab = header('x-gitlab-token');
   if (gitlab && safeEqual(gitlab, secret)) matched ??= 'gitlab';
@@ -52,8 +61,8 @@ export function verifyWebhookSignature(
     : null;
   if (custom?.[2]) {
     const algorithm = custom[1]?.toLowerCase() ?? 'sha256';
-    const expected = algorithm === 'sha256' ? hex : hmacHex(algorithm, secret, body);
-    if (safeEqual(custom[2].toLowerCase(), expected)) matched ??= 'custom';
+    const expected = algorithm === 'sha256' ? mac : hmacOf(algorithm, secret, body);
+    if (macEquals(custom[2], expected)) matched ??= 'custom';
   }
   // An empty secret would make an empty token "match": a stack without one never verifies.
   return secret ? matched : undefined;
