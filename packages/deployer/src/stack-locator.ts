@@ -4,13 +4,17 @@ import {
   type Db,
   type DeploymentRow,
   findStack,
+  findStackAccessRow,
   getDeployment,
+  type StackAccessRow,
   type StackRow,
 } from '@simpledeploy/db';
 
 /** Finds stacks and deployments, and says where a stack lives: its project and directories. */
 export interface StackLocator {
   requireStack(idOrName: string): StackRow;
+  /** The columns a request's access check and a git host's push read, by id, name or uuid. */
+  findStackAccess(idOrName: string): StackAccessRow | undefined;
   requireDeployment(id: string): DeploymentRow;
   /** The compose project name of a stack (`<prefix>-<name>`). */
   projectOf(stack: Pick<StackRow, 'name'>): string;
@@ -31,6 +35,7 @@ export function createStackLocator(
       if (!s) throw notFound('stack', idOrName);
       return s;
     },
+    findStackAccess: (idOrName) => findStackAccessRow(db, idOrName),
     requireDeployment(id) {
       const d = getDeployment(db, id);
       if (!d) throw notFound('deployment', id);

@@ -12,8 +12,14 @@ import {
   validation,
   type WebhookResult,
 } from '@simpledeploy/core';
-import { type Db, findStack, getVersion, listStacks, type StackRow } from '@simpledeploy/db';
-import { type Deployer, type DeploymentView, decryptSecrets } from '@simpledeploy/deployer';
+import {
+  type Db,
+  findStackAccessRow,
+  getVersion,
+  listStacks,
+  type StackAccessRow,
+} from '@simpledeploy/db';
+import type { Deployer, DeploymentView } from '@simpledeploy/deployer';
 import { createDeliveryRecorder } from './delivery-recorder';
 import {
   parseWebhook,
@@ -49,7 +55,7 @@ export interface WebhookRequest {
    * check does, for the audit log), null when it found none: used instead of reading it
    * again.
    */
-  found?: StackRow | null | undefined;
+  found?: StackAccessRow | null | undefined;
 }
 
 /** What a git host's delivery meant; the api turns it into an HTTP answer. */
@@ -101,7 +107,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
   // The webhook secret alone, decrypted once per ciphertext (a write re-encrypts with a
   // fresh IV, so a changed secret misses): a burst of pushes decrypts nothing after the first.
   const webhookSecrets = new Map<string, { enc: string; secret: string }>();
-  function webhookSecretOf(row: StackRow): string | undefined {
+  function webhookSecretOf(row: StackAccessRow): string | undefined {
     const enc = row.webhookSecretEnc;
     if (!enc) return undefined;
     const hit = webhookSecrets.get(row.id);
@@ -112,8 +118,9 @@ export function createWebhookService(deps: WebhookServiceDeps) {
     return secret;
   }
 
-  function authenticate(req: WebhookRequest): StackRow {
-    const row = req.found === undefined ? findStack(db, req.stack) : (req.found ?? undefined);
+  function authenticate(req: WebhookRequest): StackAccessRow {
+    const row =
+      req.found === undefined ? findStackAccessRow(db, req.stack) : (req.found ?? undefined);
     const secret = row ? webhookSecretOf(row) : undefined;
     const method = verifyWebhookSignature(
       req.header,
@@ -128,12 +135,12 @@ export function createWebhookService(deps: WebhookServiceDeps) {
   }
 
   /** The branch a stack follows: repo_branch, else the remote's default branch if known. */
-  async function trackedBranch(stack: StackRow, event: WebhookEvent) {
+  async function trackedBranch(stack: StackAccessRow, event: WebhookEvent) {
     if (stack.repoBranch) return stack.repoBranch;
     if (event.defaultBranch) return event.defaultBranch;
     if (!deps.git || !stack.repoUrl) return undefined;
     try {
-      const token = decryptSecrets(stack, deps.secrets).repoToken;
+      const token = stack.repoTokenEnc ? deps.secrets.decrypt(stack.repoTokenEnc) : undefined;
       const { ref } = await deps.git.resolveRemote(stack.repoUrl, undefined, {
         username: stack.repoUsername ?? undefined,
         token,
@@ -147,7 +154,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
   }
 
   /** Files the stack's deploy reads: the current version's and what its settings name. */
-  function stackFiles(stack: StackRow): Set<string> {
+  function stackFiles(stack: StackAccessRow): Set<string> {
     const version = stack.currentVersionId
       ? getVersion(db, stack.id, stack.currentVersionId)
       : undefined;
@@ -169,7 +176,7 @@ export function createWebhookService(deps: WebhookServiceDeps) {
   });
 
   /** What one authenticated push means for one stack: ignored with the reason, or a deploy. */
-  async function forStack(stack: StackRow, event: WebhookEvent): Promise<WebhookOutcome> {
+  async function forStack(stack: StackAccessRow, event: WebhookEvent): Promise<WebhookOutcome> {
     const log = logger.child({ stack: stack.name, host: event.host, delivery: event.deliveryId });
     if (stack.repoUrl && event.ref) {
       if (event.deleted) return ignored(`the push deleted ${event.ref}`, event);

@@ -84,8 +84,10 @@ const ENVIRONMENT: Principal = {
   source: 'environment',
 };
 
-/** A stack's stored row, as the deployer's requireStack returns it. */
-export type StackRecord = ReturnType<DomainDeps['deployer']['requireStack']>;
+/** What the access check reads of a stack: the columns it and a git host's push need. */
+export type StackRecord = NonNullable<
+  ReturnType<DomainDeps['deployer']['locator']['findStackAccess']>
+>;
 
 /** The stack a request is about, as far as the access table and the audit log need it. */
 export interface StackRef {
@@ -154,12 +156,8 @@ export function accessControl({
   };
 
   const findStack = (idOrName: string): StackRef | undefined => {
-    try {
-      const s = deployer.requireStack(idOrName);
-      return { id: s.id, name: s.name, row: s };
-    } catch {
-      return undefined;
-    }
+    const s = deployer.locator.findStackAccess(idOrName);
+    return s ? { id: s.id, name: s.name, row: s } : undefined;
   };
 
   async function stackOf(c: Context, from: StackFrom, params: Record<string, string>) {
