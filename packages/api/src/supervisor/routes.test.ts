@@ -367,6 +367,39 @@ describe("Supervisor's API: webhook", () => {
     expect(t.domain.deployer.listDeployments(stack.id)[0]?.trigger).toBe('webhook');
   });
 
+  it('hands the webhook the stack row the access check read, or null for an unknown uuid', async () => {
+    const domain = testDomain();
+    const gitops = testGitops(domain);
+    const seen: unknown[] = [];
+    const handle = gitops.webhooks.handle;
+    gitops.webhooks.handle = (req) => {
+      seen.push(req.found);
+      return handle(req);
+    };
+    const app = createApp(testDeps({ domain: { ...domain, gitops } }));
+    const t = { ...setup(), app };
+    const created = await app.request('/stacks', {
+      method: 'POST',
+      headers: { ...AUTH, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'hooked',
+        strategy: 'webhook',
+        git_repository: 'https://git.example/infra.git',
+        git_reference: 'refs/heads/main',
+        compose_file: 'lib/stacks/traefik/docker-compose.yml',
+        signature_header: 'X-Hub-Signature',
+        signature_secret: SECRET,
+      }),
+    });
+    expect(created.status).toBe(201);
+    const stack = await json(created);
+    const signed = { 'X-Hub-Signature': `sha256=${hmac('sha256', payload)}` };
+    expect((await hook(t, stack.uuid, signed)).status).toBe(202);
+    expect(seen[0]).toMatchObject({ id: stack.id, name: 'hooked' });
+    expect((await hook(t, '8db7fde4-6a11-462e-ba27-6897b7c9281b', signed)).status).toBe(401);
+    expect(seen[1]).toBeNull();
+  });
+
   it.each([
     ['sha1', (b: string) => `sha1=${hmac('sha1', b)}`],
     ['sha512', (b: string) => `sha512=${hmac('sha512', b)}`],

@@ -152,12 +152,17 @@ export function supervisorRoutes({ domain, apiKey, clock = systemClock }: Superv
           }
           throw new AppError('UNAVAILABLE', 'git webhooks are not enabled on this server');
         }
+        // The access check read this {uuid} for the audit log (null: there is none): not
+        // read again, as on the stack webhook route.
+        const access = c.get('access');
+        const found = access?.match?.rule.stack ? (access.stack?.row ?? null) : undefined;
         const { status, body: answer } = webhookAnswer(
           await domain.gitops.webhooks.handle({
             stack: param(c),
             header: (name) => c.req.header(name),
             body,
             apiKeyValid,
+            ...(found === undefined ? {} : { found }),
           }),
         );
         return c.json({ message: 'Webhook received' as const, ...answer }, status);
