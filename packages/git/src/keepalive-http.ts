@@ -2,7 +2,8 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { urlToHttpOptions } from 'node:url';
 import type { GitHttpRequest, GitHttpResponse, HttpClient } from 'isomorphic-git';
-import { EMPTY, ResponseTooLarge, type SmallHttp } from './small-http';
+import type { SmallHttp } from './small-http';
+import { createUndiciSmall } from './undici-small';
 
 export interface KeepAliveHttpOptions {
   /**
@@ -16,7 +17,7 @@ export interface KeepAliveHttpOptions {
 }
 
 export interface KeepAliveHttp extends HttpClient {
-  /** A request whose answer is read whole, with events rather than an async iterator. */
+  /** A request whose answer is read whole: a ref listing (undici-small.ts). */
   small: SmallHttp;
   /** Closes every idle connection (shutdown, tests). */
   close(): void;
@@ -48,6 +49,10 @@ export function createKeepAliveHttp(options: KeepAliveHttpOptions = {}): KeepAli
   };
   const http = new HttpAgent(agentOptions);
   const https = new HttpsAgent(agentOptions);
+  const small = createUndiciSmall({
+    connections: agentOptions.maxFreeSockets,
+    idleMs: agentOptions.timeout,
+  });
 
   // A poller asks the same URLs every interval: each is parsed once.
   const targets = new Map<string, Target>();
@@ -109,61 +114,13 @@ export function createKeepAliveHttp(options: KeepAliveHttpOptions = {}): KeepAli
       };
       return response;
     },
-    async small(req) {
-      const res = await send(
-        {
-          url: req.url,
-          method: req.method,
-          headers: req.headers,
-          fetchOptions: { timeout: req.timeoutMs },
-        },
-        req.body,
-        true,
-      );
-      return readWhole(res, req.maxBytes ?? Number.POSITIVE_INFINITY);
-    },
+    small,
     close() {
       http.destroy();
       https.destroy();
+      void small.close();
     },
   };
-}
-
-/** The whole answer of a 200 (at most maxBytes); any other status is drained unread. */
-function readWhole(res: IncomingMessage, maxBytes: number) {
-  const answer = {
-    statusCode: res.statusCode ?? 0,
-    statusMessage: res.statusMessage ?? '',
-    headers: res.headers,
-  };
-  return new Promise<typeof answer & { body: Buffer }>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    const ok = answer.statusCode === 200;
-    res.on('data', (chunk: Buffer) => {
-      if (!ok) return;
-      total += chunk.length;
-      if (total > maxBytes) {
-        res.destroy();
-        reject(new ResponseTooLarge(maxBytes));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    res.once('end', () => {
-      const body = !ok
-        ? EMPTY
-        : chunks.length === 1
-          ? (chunks[0] as Buffer)
-          : Buffer.concat(chunks, total);
-      resolve({ ...answer, body });
-    });
-    res.once('error', reject);
-    // A connection closed before the answer ended (no 'end' comes then).
-    res.once('close', () => {
-      if (!res.complete) reject(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
-    });
-  });
 }
 
 async function collect(body: NonNullable<GitHttpRequest['body']>): Promise<Buffer> {
