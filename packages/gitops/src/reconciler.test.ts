@@ -460,6 +460,41 @@ describe('reconciler: reporting drift', () => {
   });
 });
 
+/**
+ * A reconciler of t's stacks whose remote answers through `list` (never a clone), with
+ * stacks `names` each on its own repository (stacks of one repository share a listing).
+ */
+async function withRemote(
+  t: ReturnType<typeof setup>,
+  list: () => Promise<void>,
+  names: string[],
+  opts: Partial<Parameters<typeof createReconciler>[0]> = {},
+) {
+  const reconciler = createReconciler({
+    db: t.db,
+    deployer: t.deployer,
+    git: {
+      async resolveRemote() {
+        await list();
+        return { ref: 'refs/heads/main', commit: C1 };
+      },
+      async checkout() {
+        throw new Error('the reconciler never clones');
+      },
+    },
+    drift: { containerDrift: async () => undefined },
+    secrets: createSecretBox('reconciler-test'),
+    clock: t.clock,
+    logger: silentLogger,
+    random: () => 0.5,
+    ...opts,
+  });
+  for (const name of names) {
+    await t.stacks.create(gitStack({ name, repo_url: `http://127.0.0.1:1/${name}.git` }));
+  }
+  return reconciler;
+}
+
 describe('reconciler: polling in rounds', () => {
   it('puts each poll on the next point of the grid, a tenth of short intervals', () => {
     expect(onGrid(0, 4_200, 60_000)).toBe(5_000);
@@ -475,27 +510,14 @@ describe('reconciler: polling in rounds', () => {
     // Spread over 10 s by the jitter, as the real random would: three land in the same second.
     const draws = [0.11, 0.13, 0.18, 0.55];
     const polledAt: number[] = [];
-    const reconciler = createReconciler({
-      db: t.db,
-      deployer: t.deployer,
-      git: {
-        async resolveRemote() {
-          polledAt.push(t.clock.now().getTime());
-          return { ref: 'refs/heads/main', commit: C1 };
-        },
-        async checkout() {
-          throw new Error('never');
-        },
+    const reconciler = await withRemote(
+      t,
+      async () => {
+        polledAt.push(t.clock.now().getTime());
       },
-      drift: { containerDrift: async () => undefined },
-      secrets: createSecretBox('reconciler-test'),
-      clock: t.clock,
-      logger: silentLogger,
-      random: () => draws[r++ % draws.length] as number,
-    });
-    for (const name of ['a', 'b', 'c', 'd']) {
-      await t.stacks.create(gitStack({ name, repo_url: `http://127.0.0.1:1/${name}.git` }));
-    }
+      ['a', 'b', 'c', 'd'],
+      { random: () => draws[r++ % draws.length] as number },
+    );
     reconciler.start();
     const start = t.clock.now().getTime();
     const due = reconciler.scheduled().map((s) => Date.parse(s.nextAt) - start);
@@ -540,34 +562,18 @@ describe('reconciler: concurrency', () => {
     let inFlight = 0;
     let most = 0;
     const gate: (() => void)[] = [];
-    const reconciler = createReconciler({
-      db: t.db,
-      deployer: t.deployer,
-      git: {
-        async resolveRemote() {
-          inFlight++;
-          most = Math.max(most, inFlight);
-          await new Promise<void>((r) => gate.push(r));
-          inFlight--;
-          return { ref: 'refs/heads/main', commit: C1 };
-        },
-        async checkout() {
-          throw new Error('never');
-        },
-      },
-      drift: { containerDrift: async () => undefined },
-      secrets: createSecretBox('reconciler-test'),
-      clock: t.clock,
-      logger: silentLogger,
-      random: () => 0.5,
-      maxConcurrent: 1,
-      maxConcurrentPolls: 5,
-    });
     const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
-    // Each its own repository: stacks of one repository would share a listing.
-    for (const name of names) {
-      await t.stacks.create(gitStack({ name, repo_url: `http://127.0.0.1:1/${name}.git` }));
-    }
+    const reconciler = await withRemote(
+      t,
+      async () => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await new Promise<void>((r) => gate.push(r));
+        inFlight--;
+      },
+      names,
+      { maxConcurrent: 1, maxConcurrentPolls: 5 },
+    );
     reconciler.start();
     await t.clock.advance(5_000);
     await until(() => inFlight === 5);
