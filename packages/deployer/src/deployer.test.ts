@@ -438,6 +438,34 @@ describe('coalescing and queued commands', () => {
     g.open();
   });
 
+  it('joins only a deployment still queued: not one canceled, started or finished, and the newest one queued', async () => {
+    const t = setup();
+    const g = gate();
+    t.runner.on(sub('up'), { until: g.promise });
+    const { id } = await t.stacks.create({ name: 'jq', compose: compose('v1') });
+    const push = () => t.deployer.deployStackId(id, { trigger: 'webhook' });
+    const first = push();
+    await until(() => t.runner.alive === 1);
+    const queued = push();
+    expect(push()).toMatchObject({ coalesced: true, deployment: { id: queued.deployment.id } });
+    t.deployer.cancel(queued.deployment.id);
+    const next = push();
+    expect(next.coalesced).toBe(false);
+    expect(push()).toMatchObject({ coalesced: true, deployment: { id: next.deployment.id } });
+    // A newer queued deployment (a pinned ref) is the one the database names: joined.
+    const pinned = t.deployer.deploy(id, { trigger: 'manual', ref: 'main' });
+    expect(push()).toMatchObject({ coalesced: true, deployment: { id: pinned.deployment.id } });
+    g.open();
+    for (const d of [first, next, pinned]) await t.deployer.waitFor(d.deployment.id);
+    // Every one has run: a push queues (or runs) a new deployment.
+    const after = push();
+    expect(after.coalesced).toBe(false);
+    expect([first, queued, next, pinned].map((d) => d.deployment.id)).not.toContain(
+      after.deployment.id,
+    );
+    await t.deployer.waitFor(after.deployment.id);
+  });
+
   it('runs a control command on the version current when it runs, not when it was queued', async () => {
     const t = setup();
     await t.stacks.create({ name: 'cq', compose: compose('v1') });
