@@ -133,6 +133,38 @@ export const recordPollTimes = (db: Db, times: ReadonlyMap<string, string>): voi
   });
 };
 
+const pollOutcome = preparedPerDb((db) =>
+  db
+    .update(stacks)
+    .set({
+      remoteCommit: sql`coalesce(${sql.placeholder('commit')}, ${stacks.remoteCommit})`,
+      lastPollAt: sql`${sql.placeholder('at')}`,
+      lastPollError: sql`${sql.placeholder('error')}`,
+      pollFailures: sql`${sql.placeholder('failures')}`,
+    })
+    .where(eq(stacks.id, sql.placeholder('id')))
+    .prepare(),
+);
+
+/**
+ * A poll that found a new commit, failed or recovered: its outcome with a statement
+ * prepared once and no row read back (the first round over 1000 stacks built and
+ * returned 1000 UPDATEs through the query builder). `commit` undefined keeps the one known.
+ */
+export const recordPollOutcome = (
+  db: Db,
+  id: string,
+  outcome: { at: string; commit?: string; error: string | null; failures: number },
+): void => {
+  pollOutcome(db).run({
+    id,
+    at: outcome.at,
+    commit: outcome.commit ?? null,
+    error: outcome.error,
+    failures: outcome.failures,
+  });
+};
+
 export const deleteStack = (db: Db, id: string): void => {
   db.delete(stacks).where(eq(stacks.id, id)).run();
 };
