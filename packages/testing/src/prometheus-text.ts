@@ -69,7 +69,11 @@ export function parsePrometheusText(text: string): Map<string, MetricFamily> {
     if (!m) throw new Error(`not a sample line: ${line}`);
     const [, name = '', , labelText, raw = ''] = m;
     const value = raw === '+Inf' ? Infinity : raw === '-Inf' ? -Infinity : Number(raw);
-    if (Number.isNaN(value) && raw !== 'NaN') throw new Error(`not a number in: ${line}`);
+    // NaN in any case, as Prometheus reads it (Go's ParseFloat): prom-client writes `Nan`
+    // for a gauge with no sample yet (the event loop delay in a server's first second).
+    if (Number.isNaN(value) && raw.toLowerCase() !== 'nan') {
+      throw new Error(`not a number in: ${line}`);
+    }
     const f = family(name, families);
     if (!f) throw new Error(`sample of a family without # TYPE: ${line}`);
     f.samples.push({ name, labels: labelText ? parseLabels(labelText, line) : {}, value });
