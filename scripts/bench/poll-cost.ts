@@ -325,7 +325,7 @@ export async function benchPollCost(): Promise<BenchSection> {
           `${fmt(k.polling.rssMean / k.idle.rssMean, 2)}×`,
         ]),
         '',
-        `Polling adds ${fmt(added, 2)} % of a core: ${fmt(perPollMs, 2)} ms of server CPU per poll (the ref listing, the stack's row read, and the round's poll times written in one transaction). ${k.polled} of ${k.listed} stacks listed had polled without error by the end.`,
+        `Polling adds ${fmt(added, 2)} % of a core: ${fmt(perPollMs, 2)} ms of server CPU per poll (the ref listing on a kept-alive connection through undici, the stack's poll columns read, and the times of unchanged polls written together at most every 10 s). ${k.polled} of ${k.listed} stacks listed had polled without error by the end.`,
         '',
         targetTable(targets),
         '',
