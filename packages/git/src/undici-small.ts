@@ -131,7 +131,7 @@ export function createUndiciSmall(options: UndiciSmallOptions = {}): SmallHttp &
       return await once(req);
     } catch (error) {
       const code = (error as { code?: string }).code ?? '';
-      if (!(error instanceof ResponseTooLarge) && (STALE.has(code) || code === 'ECONNRESET')) {
+      if (!(error instanceof ResponseTooLarge) && STALE.has(code)) {
         return once(req);
       }
       throw error;

@@ -8,6 +8,7 @@ import {
   type TimerHandle,
 } from '@simpledeploy/core';
 import { type Db, listDeployedUnreconciledStacks, type StackRow } from '@simpledeploy/db';
+import { createDriftReports } from './drift-reports';
 
 export interface CrashWatchDeps {
   db: Db;
@@ -28,8 +29,7 @@ export interface CrashWatchDeps {
  */
 export function createCrashWatch(deps: CrashWatchDeps) {
   const { clock, logger } = deps;
-  const metrics = deps.metrics ?? noopMetrics;
-  const reported = new Map<string, string>();
+  const drift = createDriftReports({ metrics: deps.metrics ?? noopMetrics, notify: deps.notify });
   let timer: TimerHandle | undefined;
   let running: Promise<void> | undefined;
   let started = false;
@@ -43,31 +43,17 @@ export function createCrashWatch(deps: CrashWatchDeps) {
       logger.debug('crash loop check failed', { stack: stack.name, error });
       return;
     }
-    const loops = (items ?? []).filter((i) => i.type === 'crash_loop');
-    const signature = loops
-      .map((i) => `crash_loop:${i.service}`)
-      .sort()
-      .join(',');
-    if (!signature) {
-      reported.delete(stack.id);
-      return;
-    }
-    if (reported.get(stack.id) === signature) return;
-    reported.set(stack.id, signature);
-    metrics.driftDetected();
-    deps.notify?.publish({
-      event: 'drift.detected',
-      stack: stack.id,
-      message: `${stack.name} drifted from its deployed version: ${signature}`,
-      details: { drift: loops },
-    });
+    drift.report(
+      stack,
+      (items ?? []).filter((i) => i.type === 'crash_loop'),
+    );
   }
 
   async function round() {
     // Only the rows it checks: not every stack's whole row each round.
     const stacks = listDeployedUnreconciledStacks(deps.db);
     const ids = new Set(stacks.map((s) => s.id));
-    for (const id of reported.keys()) if (!ids.has(id)) reported.delete(id);
+    drift.keepOnly(ids);
     for (const stack of stacks) {
       if (stopped) return;
       await check(stack);

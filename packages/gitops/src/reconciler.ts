@@ -25,6 +25,7 @@ import {
 } from '@simpledeploy/db';
 import type { Deployer } from '@simpledeploy/deployer';
 import { createBackgroundWork } from './background-work';
+import { createDriftReports } from './drift-reports';
 import { createSharedPolls } from './shared-polls';
 
 export interface ReconcilerDeps {
@@ -119,9 +120,9 @@ export function createReconciler(deps: ReconcilerDeps) {
   const guards = new Map<string, DriftGuard>();
   const shared = createSharedPolls(clock);
   const targets = new Map<string, PollTarget>();
-  // The last drift seen per stack, so a lasting drift is reported once.
-  const seenDrift = new Map<string, string>();
   const metrics = deps.metrics ?? noopMetrics;
+  // A lasting drift is reported once.
+  const driftReports = createDriftReports({ metrics, notify: deps.notify });
   const work = createBackgroundWork(maxConcurrent);
   const polls = createBackgroundWork(deps.maxConcurrentPolls ?? 16);
   // Times of unchanged polls not yet written: written together, at most every
@@ -185,7 +186,7 @@ export function createReconciler(deps: ReconcilerDeps) {
     schedules.delete(id);
     targets.delete(id);
     guards.delete(id);
-    seenDrift.delete(id);
+    driftReports.forget(id);
   }
 
   /** Re-reads which stacks reconcile and how often. */
@@ -360,27 +361,12 @@ export function createReconciler(deps: ReconcilerDeps) {
       return undefined;
     }
     if (!items) return undefined;
+    const signature = driftReports.report(stack, items);
     if (items.length === 0) {
       guards.delete(stack.id);
-      seenDrift.delete(stack.id);
       return items;
     }
-    const signature = items
-      .map((i) => `${i.type}:${i.service}`)
-      .sort()
-      .join(',');
     logger.info('drift found', { stack: stack.name, drift: signature });
-    // Counted and published when the drift appears or changes, not on every check while it lasts.
-    if (seenDrift.get(stack.id) !== signature) {
-      seenDrift.set(stack.id, signature);
-      metrics.driftDetected();
-      deps.notify?.publish({
-        event: 'drift.detected',
-        stack: stack.id,
-        message: `${stack.name} drifted from its deployed version: ${signature}`,
-        details: { drift: items },
-      });
-    }
     // A redeploy does not cure a container that crashes by itself: crash loops are reported only.
     if (!stack.autoDeploy || items.every((i) => i.type === 'crash_loop')) return items;
     const key = `${stack.currentVersionId}|${signature}`;
