@@ -5,7 +5,7 @@ import {
   systemClock,
 } from '@simpledeploy/core';
 import type { FileLock } from '@simpledeploy/db';
-import { createExecaRunner } from '@simpledeploy/deployer';
+import { createExecaRunner, findComposePlugin } from '@simpledeploy/deployer';
 import pkg from '../package.json' with { type: 'json' };
 import { type Config, ConfigError, loadConfig } from './config';
 import { buildContainer, type Container } from './container';
@@ -94,7 +94,8 @@ function main(): void {
       logger,
       redact,
       clock: systemClock,
-      runner: createExecaRunner(),
+      // `docker compose` runs the plugin binary itself: one process per call, not three.
+      runner: createExecaRunner({ composePlugin: findComposePlugin(process.env) }),
       version: pkg.version,
       dataDirLock,
       // Each stack's secrets join the log redactor now and whenever the stack changes.

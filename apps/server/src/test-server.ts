@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CommandRunner, createRedactor, silentLogger, systemClock } from '@simpledeploy/core';
-import { createExecaRunner } from '@simpledeploy/deployer';
+import { createExecaRunner, findComposePlugin } from '@simpledeploy/deployer';
 import {
   cleanupProject,
   getFreePort,
@@ -81,7 +81,9 @@ export async function startInProcessServer(
     logger: silentLogger,
     redact: createRedactor([apiKey]),
     clock: systemClock,
-    runner: opts.runner ?? createExecaRunner({ killGraceMs: 2000 }),
+    runner:
+      opts.runner ??
+      createExecaRunner({ killGraceMs: 2000, composePlugin: findComposePlugin(process.env) }),
     version: 'int',
   });
   await container.start();

@@ -20,6 +20,7 @@ export * from './lifecycle';
 export * from './log-bus';
 export * from './policy-gate';
 export * from './prom-metrics';
+export * from './runner/compose-plugin';
 export * from './runner/execa-runner';
 export * from './services';
 export * from './sources';

@@ -7,6 +7,24 @@ const MAX_CAPTURE = 1024 * 1024;
 export interface ExecaRunnerOptions {
   /** Time between SIGTERM and SIGKILL of the process group on abort. */
   killGraceMs?: number;
+  /**
+   * The compose plugin binary (findComposePlugin): `docker compose …` then runs it
+   * directly as `<plugin> …`, as a standalone compose.
+   */
+  composePlugin?: string | undefined;
+}
+
+/**
+ * `docker compose …` as the plugin run directly. Through the docker CLI a compose call
+ * is three Go processes (the CLI, the plugin asked for its metadata, then the plugin);
+ * run directly it is one, with a third of the CPU (`compose ls`: 89-94 ms of CPU through
+ * the CLI, 31-32 ms direct, on the 2-core test machine), paid by every deploy, status and
+ * drift check.
+ */
+function program(file: string, args: readonly string[], plugin: string | undefined) {
+  if (plugin && file === 'docker' && args[0] === 'compose')
+    return { file: plugin, args: args.slice(1) };
+  return { file, args };
 }
 
 /**
@@ -21,7 +39,8 @@ export function createExecaRunner(opts: ExecaRunnerOptions = {}): CommandRunner 
       if (options.signal?.aborted) {
         return { exitCode: -1, stdout: '', stderr: '', durationMs: 0, aborted: true };
       }
-      const child = execa(file, args, {
+      const run = program(file, args, opts.composePlugin);
+      const child = execa(run.file, run.args, {
         cwd: options.cwd,
         env: options.env ?? {},
         extendEnv: false,
@@ -57,7 +76,9 @@ export function createExecaRunner(opts: ExecaRunnerOptions = {}): CommandRunner 
         const [stdout, stderr] = await Promise.all([out, err]);
         if (result.failed && result.exitCode === undefined && !result.isTerminated && !aborted) {
           // The program could not be started at all (ENOENT and the like).
-          throw new Error(`cannot run ${file}: ${result.originalMessage ?? result.shortMessage}`);
+          throw new Error(
+            `cannot run ${run.file}: ${result.originalMessage ?? result.shortMessage}`,
+          );
         }
         return {
           exitCode: result.exitCode ?? (result.isTerminated ? 137 : -1),
