@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate as drizzleMigrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as schema from './schema';
+import { rearmStackWrites, watchStackWrites } from './stack-writes';
 
 export type Db = BetterSQLite3Database<typeof schema>;
 
@@ -51,6 +52,7 @@ export function createDb(path: string): DbHandle {
   sqlite.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   sqlite.pragma('synchronous = NORMAL');
   const db = drizzle(sqlite, { schema });
+  watchStackWrites(db, sqlite);
   return { db, sqlite, close: () => sqlite.close() };
 }
 
@@ -68,6 +70,7 @@ export function defaultMigrationsFolder(): string {
 
 export function migrate(db: Db, migrationsFolder = defaultMigrationsFolder()): void {
   drizzleMigrate(db, { migrationsFolder });
+  rearmStackWrites(db);
 }
 
 /** A fresh, migrated in-memory database: one per unit test. */
