@@ -16,6 +16,7 @@ import {
   type SecretRegistry,
 } from '@simpledeploy/core';
 import {
+  type Checkpointer,
   createDb,
   type DbHandle,
   databaseAppError,
@@ -23,6 +24,7 @@ import {
   findStack,
   listHosts,
   migrate,
+  startCheckpointer,
 } from '@simpledeploy/db';
 import {
   createDeploymentRetention,
@@ -339,6 +341,7 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
     }
   };
   let auditPruning: NodeJS.Timeout | undefined;
+  let checkpointer: Checkpointer | undefined;
   // Deployments and their logs past retention go once the server listens, then every 6 hours.
   const retention = createDeploymentRetention(
     { db: db.db, clock, logger },
@@ -356,6 +359,13 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
     notify,
     metrics,
     async start() {
+      // The WAL is copied into the database file by a worker thread, not by the commits
+      // of the thread that serves requests.
+      checkpointer = startCheckpointer(db.sqlite, {
+        path: databasePath(config),
+        onError: (error) =>
+          logger.warn('the checkpoint worker failed: commits checkpoint the WAL again', { error }),
+      });
       // A crashed run may have left compose working for deployments about to be marked interrupted.
       await stopOrphanCompose(config.dataDir, logger);
       commitStatuses.start();
@@ -423,6 +433,7 @@ export function buildContainer(config: ServerConfig, opts: ContainerOptions): Co
         const grace = setTimeout(() => s?.closeAllConnections(), opts.shutdownGraceMs ?? 2_000);
         await closed;
         clearTimeout(grace);
+        await checkpointer?.stop();
         db.close();
         lock.release();
       })();

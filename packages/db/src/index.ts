@@ -1,3 +1,4 @@
+export * from './checkpointer';
 export * from './client';
 export * from './errors';
 export * from './lock';
