@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import type { Db } from '../client';
 
 /**
@@ -15,4 +16,17 @@ export function preparedPerDb<P>(prepare: (db: Db) => P): (db: Db) => P {
     }
     return p;
   };
+}
+
+/** The better-sqlite3 connection under a drizzle database (drizzle keeps it as `$client`). */
+const clientOf = (db: Db): Database.Database => (db as Db & { $client: Database.Database }).$client;
+
+/**
+ * A plain SQLite statement prepared once per database, run with positional values: for
+ * the few writes that run once per request in a burst, where drizzle's placeholder
+ * filling (a type check per value) and a named-values object per row cost more than
+ * SQLite's own insert.
+ */
+export function statementPerDb(sql: string): (db: Db) => Database.Statement {
+  return preparedPerDb((db) => clientOf(db).prepare(sql));
 }
