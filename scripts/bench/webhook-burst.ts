@@ -7,7 +7,7 @@ import { runWrk, type WrkRequest, type WrkResult } from './wrk';
 
 const PUSHES = Number(process.env.BENCH_WEBHOOKS ?? 1000);
 const CONNECTIONS = 50;
-const ROUNDS = Number(process.env.BENCH_WEBHOOK_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_WEBHOOK_ROUNDS ?? 5);
 
 const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
 const ms = (x: number) => `${x.toFixed(1)} ms`;
@@ -65,22 +65,24 @@ export async function benchWebhookBurst(env: BenchEnv): Promise<BenchSection> {
     const sd: WrkResult[] = [];
     let deployments: { status: string; trigger: string }[] = [];
     const burstsDeployments: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
+    // Round -1 warms both servers up and is not pooled: the JIT has not seen the webhook
+    // path yet and the stack's first deploy creates its network and container. Its
+    // figures are printed beside the others.
+    let warmUp: { base: WrkResult; sd: WrkResult } | undefined;
+    for (let round = -1; round < ROUNDS; round++) {
       // Delivery ids never repeat (the server would answer a repeat as a duplicate).
-      const tag = `${round}f`;
+      const tag = round < 0 ? 'ef' : `${round}f`;
       const opts = {
         connections: CONNECTIONS,
         seconds: 60,
         maxResponses: PUSHES,
         countStatuses: true,
       };
-      base.push(
-        await runWrk({
-          ...opts,
-          url: hello.base,
-          requests: signedPushes('/', secret, PUSHES + CONNECTIONS, tag),
-        }),
-      );
+      const baseBurst = await runWrk({
+        ...opts,
+        url: hello.base,
+        requests: signedPushes('/', secret, PUSHES + CONNECTIONS, tag),
+      });
       // New content each round: the burst's first push deploys it for real (about 8 s), as
       // in round one; an unchanged stack would redeploy as a no-op in a blink, and a burst
       // spanning several whole deployments is not the case measured.
@@ -91,18 +93,16 @@ export async function benchWebhookBurst(env: BenchEnv): Promise<BenchSection> {
         throw new Error(`cannot change ${name}: ${JSON.stringify(patched)}`);
       const before = (await server.api('GET', `/api/v1/stacks/${name}/deployments`)).json
         .deployments.length as number;
-      sd.push(
-        await runWrk({
-          ...opts,
-          url: server.base,
-          requests: signedPushes(
-            `/api/v1/stacks/${name}/webhook`,
-            secret,
-            PUSHES + CONNECTIONS,
-            tag,
-          ),
-        }),
-      );
+      const sdBurst = await runWrk({
+        ...opts,
+        url: server.base,
+        requests: signedPushes(`/api/v1/stacks/${name}/webhook`, secret, PUSHES + CONNECTIONS, tag),
+      });
+      if (round < 0) warmUp = { base: baseBurst, sd: sdBurst };
+      else {
+        base.push(baseBurst);
+        sd.push(sdBurst);
+      }
       // The burst's deployments run to their end (bounded), then they are counted.
       const deadline = Date.now() + 120_000;
       for (;;) {
@@ -113,7 +113,7 @@ export async function benchWebhookBurst(env: BenchEnv): Promise<BenchSection> {
           throw new Error('the burst deployments did not end within 120 s');
         await new Promise((r) => setTimeout(r, 500));
       }
-      burstsDeployments.push(deployments.length - before);
+      if (round >= 0) burstsDeployments.push(deployments.length - before);
     }
     const sum = (rs: WrkResult[], f: (r: WrkResult) => number) => rs.reduce((a, r) => a + f(r), 0);
     const rps = (rs: WrkResult[]) => sum(rs, (r) => r.requests) / sum(rs, (r) => r.seconds);
@@ -147,7 +147,7 @@ export async function benchWebhookBurst(env: BenchEnv): Promise<BenchSection> {
       title: 'Signed webhook burst (issue 14)',
       targets,
       body: [
-        `${ROUNDS} bursts of ${PUSHES} GitHub push webhooks (\`X-Hub-Signature-256\` with the stack's webhook_secret, a new body, commit and \`X-GitHub-Delivery\` each) to one stack of the bundled server (\`node apps/server/dist/main.js\`, its own process), sent by wrk (Debian's, one thread, ${CONNECTIONS} connections, stopped after ${PUSHES} answers) from another; the baseline is a bare Hono hello-world (\`POST /\` reads the body and answers 202) in a third process, sent the same requests, in turn with each burst.`,
+        `${ROUNDS} bursts (after one warm-up burst each, not pooled) of ${PUSHES} GitHub push webhooks (\`X-Hub-Signature-256\` with the stack's webhook_secret, a new body, commit and \`X-GitHub-Delivery\` each) to one stack of the bundled server (\`node apps/server/dist/main.js\`, its own process), sent by wrk (Debian's, one thread, ${CONNECTIONS} connections, stopped after ${PUSHES} answers) from another; the baseline is a bare Hono hello-world (\`POST /\` reads the body and answers 202) in a third process, sent the same requests, in turn with each burst.`,
         '',
         row(['what', 'baseline (hello-world)', 'simpledeploy webhook', 'ratio']),
         row(['---', '---', '---', '---']),
@@ -180,6 +180,12 @@ export async function benchWebhookBurst(env: BenchEnv): Promise<BenchSection> {
           .slice(0, 2)
           .map((d) => `${d.trigger} ${d.status}`)
           .join(', ')}).`,
+        ...(warmUp
+          ? [
+              '',
+              `The warm-up burst (a server that has not run its webhook path yet, and the stack's first deploy): hello-world ${warmUp.base.rps.toFixed(0)} req/s, simpledeploy ${warmUp.sd.rps.toFixed(0)} req/s (${(warmUp.sd.rps / warmUp.base.rps).toFixed(2)}×).`,
+            ]
+          : []),
       ].join('\n'),
     };
   } finally {
