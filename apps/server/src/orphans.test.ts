@@ -54,6 +54,19 @@ describe('findOrphanCompose', () => {
     ]);
   });
 
+  it('finds the compose plugin run directly, as the server runs it when it found the plugin', () => {
+    const args = [
+      '/usr/local/lib/docker/cli-plugins/docker-compose',
+      '-p',
+      'simpledeploy-app',
+      'up',
+      '-d',
+    ];
+    fakeProcess(110, args, `${dataDir}/stacks/stk_1/deploy`);
+    fakeProcess(111, ['/usr/bin/docker-compose-helper', '-p', 'x'], `${dataDir}/stacks/stk_1`);
+    expect(findOrphanCompose(dataDir, proc)).toEqual([{ pid: 110, pgid: 110, args }]);
+  });
+
   it("leaves alone a user's compose elsewhere, other data dirs, and processes that are not compose", () => {
     fakeProcess(200, ['docker', 'compose', '-p', 'simpledeploy-app', 'logs', '-f'], '/home/me');
     fakeProcess(201, ['docker', 'compose', '-p', 'x-app', 'up'], '/srv/other-data/stacks/s/deploy');

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { join, sep } from 'node:path';
+import { basename, join, sep } from 'node:path';
 import type { Logger } from '@simpledeploy/core';
 
 export interface OrphanProcess {
@@ -20,6 +20,15 @@ const readPgid = (procDir: string, pid: string) => {
 };
 
 /**
+ * A compose command line: `docker compose -p …`, the plugin as the CLI runs it
+ * (`…/docker-compose compose -p …`), or the plugin run directly (`…/docker-compose -p …`,
+ * the server's own way when it found the plugin).
+ */
+const isCompose = (args: string[]) =>
+  args.includes('-p') &&
+  (args.includes('compose') || basename(args[0] ?? '') === 'docker-compose');
+
+/**
  * `docker compose` processes that a previous server on this data dir started and left
  * running: they run in a stack's working directory under `<dataDir>/stacks/`. Only
  * Linux has /proc; elsewhere (or when it cannot be read) nothing is found.
@@ -37,7 +46,7 @@ export function findOrphanCompose(dataDir: string, procDir = '/proc'): OrphanPro
     if (Number(pid) === process.pid) continue;
     try {
       const args = readArgs(procDir, pid);
-      if (!args.includes('compose') || !args.includes('-p')) continue;
+      if (!isCompose(args)) continue;
       if (!`${readlinkSync(join(procDir, pid, 'cwd'))}${sep}`.startsWith(stacksDir)) continue;
       found.push({ pid: Number(pid), pgid: readPgid(procDir, pid), args });
     } catch {
