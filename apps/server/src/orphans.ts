@@ -25,8 +25,7 @@ const readPgid = (procDir: string, pid: string) => {
  * the server's own way when it found the plugin).
  */
 const isCompose = (args: string[]) =>
-  args.includes('-p') &&
-  (args.includes('compose') || basename(args[0] ?? '') === 'docker-compose');
+  args.includes('-p') && (args.includes('compose') || basename(args[0] ?? '') === 'docker-compose');
 
 /**
  * `docker compose` processes that a previous server on this data dir started and left
