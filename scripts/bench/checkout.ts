@@ -7,6 +7,7 @@ import { createGitClient } from '@simpledeploy/git';
 import { runOk } from '@simpledeploy/testing';
 import { type BenchSection, ms, ratio, stats } from './env';
 import { type ExternalGitServer, startExternalGitServer } from './poll-cost';
+import type { BenchTarget } from './targets';
 
 const FILES = Number(process.env.BENCH_CHECKOUT_FILES ?? 2000);
 const ROUNDS = Number(process.env.BENCH_CHECKOUT_ROUNDS ?? 5);
@@ -179,8 +180,17 @@ export async function benchCheckout(): Promise<BenchSection> {
       `checkout: cli ${ms(s.cliSparse)} vs native sparse ${ms(s.nativeSparse)} (${ratio(s.cliSparse, s.nativeSparse)})`,
     );
     const row = (c: string[]) => `| ${c.join(' | ')} |`;
+    const targets: BenchTarget[] = [
+      {
+        what: `first checkout of a ${FILES}-file repository, one directory needed, vs native sparse blobless clone of it (medians)`,
+        ratio: s.cliSparse / s.nativeSparse,
+        kind: 'max',
+        bound: 2,
+      },
+    ];
     return {
       title: `First checkout of a ${FILES}-file repository whose compose needs one directory (issue 14)`,
+      targets,
       body: [
         `The stack's compose file and a config in \`deploy/\`, a \`.env\` at the root, ${FILES - 3} other files (~2 KB each) in \`app/\`. The git server (git http-backend behind Basic auth, \`uploadpack.allowFilter\` on, like GitHub) runs in its own process; each checkout into a new directory, ${ROUNDS} interleaved rounds, medians.`,
         '',
