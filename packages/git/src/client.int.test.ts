@@ -151,11 +151,14 @@ describe('credentials and errors', () => {
 
   it('says authentication failed for wrong credentials, without the token', async () => {
     const bad = { username: server.username, token: wrongToken };
+    // Each started only when it is awaited: a listing refused while the next attempt's
+    // directory was still being made was a rejection nobody handled yet (vitest fails the
+    // run on it).
     for (const attempt of [
-      git.resolveRemote(repo.url, 'main', bad),
-      git.checkout(repo.url, 'main', await tempDir(), bad),
+      () => git.resolveRemote(repo.url, 'main', bad),
+      async () => git.checkout(repo.url, 'main', await tempDir(), bad),
     ]) {
-      const error = await rejection(attempt);
+      const error = await rejection(attempt());
       expect(error.message).toBe(
         `authentication failed for ${repo.url}: check repo_username and repo_token`,
       );
