@@ -97,14 +97,18 @@ export function startCheckpointer(
   // The worker must not keep a server that is done from exiting.
   worker.unref();
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-  worker.on('error', (error) => {
+  // A failing worker emits 'error' and then 'exit': the failure is reported once.
+  let reported = false;
+  const failed = (error: unknown) => {
     restore();
-    if (!stopping) opts.onError?.(error);
-  });
+    if (stopping || reported) return;
+    reported = true;
+    opts.onError?.(error);
+  };
+  worker.on('error', failed);
   worker.once('exit', (code) => {
-    restore();
-    if (!stopping && code !== 0)
-      opts.onError?.(new Error(`the checkpoint worker exited with ${code}`));
+    if (code === 0) restore();
+    else failed(new Error(`the checkpoint worker exited with ${code}`));
   });
   return {
     async stop() {
